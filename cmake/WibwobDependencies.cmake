@@ -11,7 +11,7 @@ macro(wibwob_require pkg debian)
   endif()
 endmacro()
 
-wibwob_require(Boost libboost1.81-dev 1.81 EXACT COMPONENTS url system)
+wibwob_require(Boost "libboost1.81-dev libboost-url1.81-dev libboost-system1.81-dev" 1.81 CONFIG COMPONENTS url system)
 wibwob_require(OpenSSL libssl-dev)
 wibwob_require(nlohmann_json nlohmann-json3-dev 3.11)
 wibwob_require(yaml-cpp libyaml-cpp-dev)

@@ -100,7 +100,7 @@ Delta diff(const Layout& a, const Layout& b);
 // Apply with the room server's semantics, in its order: add replaces by id,
 // remove ignores missing ids, update merges shallowly into an existing
 // window and inserts when the id is missing.
-Layout apply(Layout l, const Delta& d);
+Layout apply_delta(Layout l, const Delta& d);  // (not "apply": ADL would find std::apply)
 void apply_in_place(Layout& l, const Delta& d);
 
 Json to_json(const Delta& d);  // {"add":[...],"remove":[...],"update":[...]}, empty lists omitted

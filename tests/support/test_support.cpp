@@ -81,13 +81,19 @@ rc::Gen<Json> gen_json(int depth) {
   auto keys = rc::gen::elementOf(std::vector<std::string>{
       "id", "type", "x", "y", "w", "h", "width", "height", "path", "add", "remove", "update",
       "delta", "windows", "version", "__proto__", "text", ""});
-  auto array = rc::gen::map(rc::gen::container<std::vector<Json>>(child), [](std::vector<Json> v) {
+  // Small containers: depth x width stays bounded, so a property runs fast.
+  auto small = [](auto gen) {
+    return rc::gen::mapcat(rc::gen::inRange<std::size_t>(0, 5), [gen](std::size_t n) {
+      return rc::gen::container<std::vector<typename decltype(gen)::ValueType>>(n, gen);
+    });
+  };
+  auto array = rc::gen::map(small(child), [](std::vector<Json> v) {
     Json a = Json::array();
     for (auto& e : v) a.push_back(std::move(e));
     return a;
   });
   auto object = rc::gen::map(
-      rc::gen::container<std::vector<std::pair<std::string, Json>>>(rc::gen::pair(keys, child)),
+      small(rc::gen::pair(keys, child)),
       [](std::vector<std::pair<std::string, Json>> kv) {
         Json o = Json::object();
         for (auto& [k, v] : kv) o[k] = std::move(v);

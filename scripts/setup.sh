@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian 12 packages this project needs. Idempotent and
+# quick when everything is there: it asks dpkg first and only runs
+# `apt-get update` + `apt-get install` for what is missing.
+#
+#   scripts/setup.sh           build + test dependencies
+#   scripts/setup.sh --fuzz    also clang (libFuzzer) for fuzz/
+set -euo pipefail
+
+packages=(
+  g++ make cmake                       # toolchain
+  libboost1.81-dev                     # Asio, Beast (headers)
+  libboost-url1.81-dev                 # Boost.URL
+  libboost-system1.81-dev              # Boost.System (CMake config for Asio)
+  libssl-dev openssl                   # TLS, HMAC; openssl CLI makes test certificates
+  nlohmann-json3-dev                   # JSON
+  libyaml-cpp-dev                      # room files
+  libcli11-dev                         # command-line flags
+  libspdlog-dev                        # logs
+  libgtest-dev                         # GoogleTest
+  librapidcheck-dev                    # property tests
+  libbenchmark-dev                     # micro-benchmarks in bench/
+  python3 python3-pytest               # acceptance/ harness
+)
+if [[ "${1:-}" == "--fuzz" ]]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if (( ${#missing[@]} == 0 )); then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+if [[ $(id -u) -ne 0 ]]; then
+  sudo=sudo
+else
+  sudo=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup: done"

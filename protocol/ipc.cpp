@@ -16,9 +16,6 @@ namespace wibwob::protocol::ipc {
 
 namespace {
 
-// Deeper JSON than this is refused before nlohmann sees it: the app never
-// nests deeper than 4, and hostile nesting must not cost stack or time.
-constexpr int max_json_depth = 64;
 // get_state with more windows than this is treated as hostile.
 constexpr std::size_t max_windows = 4096;
 constexpr std::size_t max_chat_entries = 4096;
@@ -69,18 +66,6 @@ bool depth_exceeds(std::string_view s, int limit) {
     }
   }
   return false;
-}
-
-// Depth-guarded, exception-free JSON parse.
-Result<Json> parse_json(std::string_view text) {
-  if (depth_exceeds(text, max_json_depth))
-    return make_error(Errc::too_deep, "JSON nested deeper than " + std::to_string(max_json_depth));
-  // nlohmann's lexer takes a NUL byte as end of input and would accept
-  // "{...}\0junk"; raw NUL is never valid JSON text, so refuse it here.
-  if (text.find('\0') != std::string_view::npos) return make_error(Errc::not_json, "NUL byte in JSON text");
-  Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return make_error(Errc::not_json, "reply is not valid JSON");
-  return j;
 }
 
 // Dump that cannot throw on invalid UTF-8 (nlohmann's default would).
@@ -189,6 +174,19 @@ bool is_lower_hex(std::string_view s) {
 }
 
 }  // namespace
+
+// Deeper JSON than max_json_depth is refused before nlohmann sees it: the app
+// never nests deeper than 4, and hostile nesting must not cost stack or time.
+Result<Json> parse_json(std::string_view text) {
+  if (depth_exceeds(text, max_json_depth))
+    return make_error(Errc::too_deep, "JSON nested deeper than " + std::to_string(max_json_depth));
+  // nlohmann's lexer takes a NUL byte as end of input and would accept
+  // "{...}\0junk"; raw NUL is never valid JSON text, so refuse it here.
+  if (text.find('\0') != std::string_view::npos) return make_error(Errc::not_json, "NUL byte in JSON text");
+  Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return make_error(Errc::not_json, "reply is not valid JSON");
+  return j;
+}
 
 // --- percent-encoding -------------------------------------------------------
 

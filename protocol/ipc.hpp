@@ -26,6 +26,14 @@ using Json = nlohmann::json;
 // request (newline included) must fit.
 inline constexpr std::size_t max_request_bytes = 2047;
 
+// Deeper JSON than this is refused (Errc::too_deep) by every parser here.
+inline constexpr int max_json_depth = 64;
+
+// The codec's JSON parse, for other JSON carried over IPC (a layout file,
+// room_presence's participants): exception-free, depth-guarded, refuses NUL
+// bytes and invalid UTF-8. Errors: not_json, too_deep.
+Result<Json> parse_json(std::string_view text);
+
 // --- percent-encoding -------------------------------------------------------
 
 // Encodes every byte except unreserved ASCII [A-Za-z0-9-._~] as %XX (upper

@@ -534,3 +534,16 @@ RC_GTEST_PROP(IpcAuth, AnswerVerifiesForAnySecretAndNonce, ()) {
   RC_ASSERT(ipc::verify_auth(*answer, secret, nonce));
   RC_ASSERT(ipc::extract_hmac(*answer) == ipc::hmac_sha256_hex(secret, nonce));
 }
+
+// --- the shared JSON parse ---------------------------------------------------
+
+TEST(IpcJson, ParseJsonIsGuarded) {
+  auto ok = ipc::parse_json(R"([{"id":"amber-fox"}])");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ((*ok)[0]["id"], "amber-fox");
+  EXPECT_EQ(ipc::parse_json("{").error().code, Errc::not_json);
+  EXPECT_EQ(ipc::parse_json("\"\xff\"").error().code, Errc::not_json);
+  EXPECT_EQ(ipc::parse_json(std::string("1\0", 2)).error().code, Errc::not_json);
+  EXPECT_EQ(ipc::parse_json(nested(ipc::max_json_depth + 1, '[', ']')).error().code, Errc::too_deep);
+  EXPECT_TRUE(ipc::parse_json(nested(ipc::max_json_depth, '[', ']')).ok());
+}

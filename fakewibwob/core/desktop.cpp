@@ -1,0 +1,86 @@
+#include "fakewibwob/core/desktop.hpp"
+
+#include <algorithm>
+
+namespace wibwob::fakewibwob {
+
+const DesktopWindow& Desktop::open(DesktopWindow w) {
+  w.id = "w" + std::to_string(next_++);
+  windows_.insert(windows_.begin(), std::move(w));
+  return windows_.front();
+}
+
+DesktopWindow* Desktop::find(std::string_view id) {
+  auto it = std::find_if(windows_.begin(), windows_.end(), [&](const auto& w) { return w.id == id; });
+  return it == windows_.end() ? nullptr : &*it;
+}
+
+const DesktopWindow* Desktop::find(std::string_view id) const {
+  auto it = std::find_if(windows_.begin(), windows_.end(), [&](const auto& w) { return w.id == id; });
+  return it == windows_.end() ? nullptr : &*it;
+}
+
+bool Desktop::has_type(std::string_view type) const {
+  return std::any_of(windows_.begin(), windows_.end(), [&](const auto& w) { return w.type == type; });
+}
+
+bool Desktop::move(std::string_view id, std::int32_t x, std::int32_t y) {
+  DesktopWindow* w = find(id);
+  if (!w) return false;
+  w->bounds.x = x;
+  w->bounds.y = y;
+  return true;
+}
+
+bool Desktop::resize(std::string_view id, std::int32_t w, std::int32_t h) {
+  DesktopWindow* win = find(id);
+  if (!win) return false;
+  win->bounds.w = std::clamp(w, kMinSize.w, std::max(kMinSize.w, area_.w));
+  win->bounds.h = std::clamp(h, kMinSize.h, std::max(kMinSize.h, area_.h));
+  return true;
+}
+
+bool Desktop::focus(std::string_view id) {
+  auto it = std::find_if(windows_.begin(), windows_.end(), [&](const auto& w) { return w.id == id; });
+  if (it == windows_.end()) return false;
+  std::rotate(windows_.begin(), it, it + 1);
+  return true;
+}
+
+bool Desktop::close(std::string_view id) {
+  auto it = std::find_if(windows_.begin(), windows_.end(), [&](const auto& w) { return w.id == id; });
+  if (it == windows_.end()) return false;
+  windows_.erase(it);
+  return true;
+}
+
+void Desktop::reset() {
+  windows_.clear();
+  next_ = 1;
+}
+
+std::vector<protocol::ipc::AppWindow> Desktop::app_windows() const {
+  std::vector<protocol::ipc::AppWindow> out;
+  out.reserve(windows_.size());
+  std::int32_t z = 0;
+  for (const auto& w : windows_) {
+    protocol::ipc::AppWindow a;
+    a.id = w.id;
+    // Windows of a class the app does not know (dialogs) report test_pattern.
+    a.type = find_window_type(w.type) ? w.type : "test_pattern";
+    a.x = w.bounds.x;
+    a.y = w.bounds.y;
+    a.w = w.bounds.w;
+    a.h = w.bounds.h;
+    a.z = z;
+    a.focused = (z == 0);
+    a.title = w.title;
+    const WindowType* t = find_window_type(w.type);
+    if (t && t->needs_path) a.path = w.path.value_or("");
+    out.push_back(std::move(a));
+    ++z;
+  }
+  return out;
+}
+
+}  // namespace wibwob::fakewibwob

@@ -20,7 +20,7 @@ packages=(
   libgtest-dev                         # GoogleTest
   librapidcheck-dev                    # property tests
   libbenchmark-dev                     # micro-benchmarks in bench/
-  python3 python3-pytest               # acceptance/ harness
+  python3 python3-pytest python3-websocket  # acceptance/ harness (pytest, WebSocket client)
 )
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)

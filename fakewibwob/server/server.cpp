@@ -1,0 +1,375 @@
+#include "fakewibwob/server/server.hpp"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <array>
+#include <csignal>
+#include <filesystem>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+namespace wibwob::fakewibwob {
+
+namespace {
+
+using namespace boost::asio::experimental::awaitable_operators;
+using boost::system::error_code;
+using clock = std::chrono::steady_clock;
+
+// Expected endings (EOF, peer gone, cancelled) come back as values.
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+// One read() of at most the buffer's size. Returns the byte count (0 on EOF
+// or error), or nullopt when `timeout` passed first.
+asio::awaitable<std::optional<std::size_t>> read_some_for(unix_socket& s, asio::mutable_buffer b,
+                                                          std::optional<Millis> timeout) {
+  if (!timeout) {
+    auto [ec, n] = co_await s.async_read_some(b, nothrow);
+    co_return ec ? std::size_t{0} : n;
+  }
+  asio::steady_timer t(s.get_executor(), *timeout);
+  auto result = co_await (s.async_read_some(b, nothrow) || t.async_wait(nothrow));
+  if (result.index() == 1) co_return std::nullopt;
+  auto [ec, n] = std::get<0>(result);
+  co_return ec ? std::size_t{0} : n;
+}
+
+asio::awaitable<bool> write_all(unix_socket& s, const std::string& data) {
+  auto [ec, n] = co_await asio::async_write(s, asio::buffer(data), nothrow);
+  co_return !ec;
+}
+
+void close_quietly(unix_socket& s) {
+  error_code ec;
+  s.close(ec);
+}
+
+// Binds `acc` at `path`: a stale socket file (nothing answers) is replaced, a
+// live one refused, anything that is not a socket left alone.
+std::optional<std::string> bind_unix(unix_acceptor& acc, const std::string& path) {
+  namespace fs = std::filesystem;
+  if (path.empty()) return std::string("empty socket path");
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) return "socket path too long: " + path;
+  std::error_code fec;
+  const auto st = fs::symlink_status(path, fec);
+  if (!fec && fs::exists(st)) {
+    if (!fs::is_socket(st)) return path + " exists and is not a socket; refusing to replace it";
+    unix_socket probe(acc.get_executor());
+    error_code ec;
+    probe.open(asio::local::stream_protocol(), ec);
+    // Non-blocking: a live server with a full backlog answers EAGAIN rather
+    // than blocking us; that still means someone is listening.
+    probe.non_blocking(true, ec);
+    probe.connect(asio::local::stream_protocol::endpoint(path), ec);
+    if (!ec || ec == asio::error::would_block || ec == asio::error::try_again)
+      return "another server is live on " + path;
+    fs::remove(path, fec);
+  }
+  error_code ec;
+  acc.open(asio::local::stream_protocol(), ec);
+  if (!ec) acc.bind(asio::local::stream_protocol::endpoint(path), ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error_code ignored;
+    acc.close(ignored);
+    return "cannot listen on " + path + ": " + ec.message();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string default_socket_path(std::optional<int> instance) {
+  return instance ? "/tmp/wibwob_" + std::to_string(*instance) + ".sock" : std::string("/tmp/wwdos.sock");
+}
+
+Server::Server(asio::io_context& io, ServerConfig config)
+    : io_(io),
+      config_(std::move(config)),
+      app_(config_.core),
+      acceptor_(io),
+      control_acceptor_(io),
+      wake_(io),
+      down_timer_(io),
+      started_(clock::now()),
+      rng_(std::random_device{}()) {
+  if (!config_.crash) config_.crash = [] { std::raise(SIGKILL); };
+  app_.restart(config_.layout);
+}
+
+Server::~Server() {
+  // No on_exit from a destructor: its captures may already be gone.
+  on_exit = nullptr;
+  stop(0);
+}
+
+Millis Server::now() const { return std::chrono::duration_cast<Millis>(clock::now() - started_); }
+
+std::optional<std::string> Server::bind_app() { return bind_unix(acceptor_, config_.socket_path); }
+
+std::optional<std::string> Server::start() {
+  if (auto err = bind_app()) return err;
+  if (!config_.control_path.empty()) {
+    if (auto err = bind_unix(control_acceptor_, config_.control_path)) {
+      error_code ec;
+      acceptor_.close(ec);
+      return err;
+    }
+    asio::co_spawn(io_, control_loop(), asio::detached);
+  }
+  started_ok_ = true;
+  asio::co_spawn(io_, app_loop(), asio::detached);
+  return std::nullopt;
+}
+
+void Server::stop(int code) {
+  if (stopped_) return;
+  stopped_ = true;
+  error_code ec;
+  acceptor_.close(ec);
+  control_acceptor_.close(ec);
+  wake_.cancel();
+  down_timer_.cancel();
+  if (current_) close_quietly(*current_);
+  for (auto& s : subscribers_) close_quietly(*s);
+  subscribers_.clear();
+  for (auto& [id, s] : held_) close_quietly(*s);
+  held_.clear();
+  for (const auto& s : control_sessions_) close_quietly(*s);
+  control_sessions_.clear();
+  if (started_ok_) {
+    std::error_code fec;
+    if (config_.remove_socket_on_exit) std::filesystem::remove(config_.socket_path, fec);
+    // The control socket is the fake's own, not the app's: always tidy it.
+    if (!config_.control_path.empty()) std::filesystem::remove(config_.control_path, fec);
+  }
+  if (on_exit) {
+    auto cb = std::move(on_exit);
+    on_exit = nullptr;
+    cb(code);
+  }
+}
+
+void Server::set_refusing(bool refuse) {
+  if (stopped_) return;
+  if (refuse) {
+    // Closing the listener but keeping the file: a connect is refused,
+    // exactly what a client sees when the app is not running.
+    error_code ec;
+    acceptor_.close(ec);
+    return;
+  }
+  if (acceptor_.is_open()) return;
+  if (auto err = bind_app()) spdlog::error("fakewibwob: cannot listen again: {}", *err);
+  wake_.cancel();
+}
+
+// --- the app's UI loop -----------------------------------------------------------
+
+asio::awaitable<void> Server::app_loop() {
+  asio::steady_timer tick(io_);
+  std::optional<clock::time_point> last_tick;
+  while (!stopped_) {
+    if (!acceptor_.is_open()) {
+      wake_.expires_at(clock::time_point::max());
+      co_await wake_.async_wait(nothrow);
+      continue;
+    }
+    auto [ec] = co_await acceptor_.async_wait(unix_acceptor::wait_read, nothrow);
+    if (stopped_) break;
+    if (ec) continue;  // listener closed (refusing): wait to be woken
+    if (config_.ui_tick.count() > 0) {
+      // The app polls its listener once per UI tick: a new connection waits
+      // for the next tick boundary, and back-to-back ones are a tick apart.
+      const auto len = std::chrono::duration_cast<clock::duration>(config_.ui_tick);
+      const auto since = clock::now() - started_;
+      auto at = started_ + ((since + len - clock::duration(1)) / len) * len;
+      if (last_tick && at <= *last_tick) at = *last_tick + len;
+      tick.expires_at(at);
+      co_await tick.async_wait(nothrow);
+      if (stopped_) break;
+      last_tick = at;
+    }
+    if (!acceptor_.is_open()) continue;
+    unix_socket socket(io_);
+    error_code aec;
+    acceptor_.non_blocking(true, aec);
+    acceptor_.accept(socket, aec);
+    if (aec) continue;  // the client gave up before the tick
+    co_await serve(std::move(socket));
+  }
+}
+
+asio::awaitable<void> Server::serve(unix_socket socket) {
+  ++served_;
+  current_ = &socket;
+  struct ClearCurrent {
+    Server* s;
+    ~ClearCurrent() { s->current_ = nullptr; }
+  } clear_current{this};
+
+  std::array<char, ipc::max_request_bytes> buf{};
+  std::size_t n = 0;
+  if (config_.secret) {
+    std::array<std::uint8_t, 16> random{};
+    for (auto& b : random) b = static_cast<std::uint8_t>(rng_());
+    AuthSession auth(*config_.secret, make_nonce(random));
+    const std::string challenge = auth.challenge();
+    if (!co_await write_all(socket, challenge)) co_return;
+    auto got = co_await read_some_for(socket, asio::buffer(buf), config_.auth_step_timeout);
+    if (!got) {
+      const std::string failed = auth.on_timeout();
+      co_await write_all(socket, failed);
+      co_return;
+    }
+    if (*got == 0) co_return;
+    const std::string verdict = auth.on_answer(std::string_view(buf.data(), *got));
+    if (!co_await write_all(socket, verdict)) co_return;
+    if (auth.state() != AuthSession::State::authenticated) co_return;
+    // The command needs a fresh read: anything sent with the answer is lost.
+    got = co_await read_some_for(socket, asio::buffer(buf), config_.auth_step_timeout);
+    if (!got || *got == 0) co_return;
+    n = *got;
+  } else {
+    // No timeout: a client that connects and never writes stalls the app.
+    auto got = co_await read_some_for(socket, asio::buffer(buf), std::nullopt);
+    if (!got || *got == 0) co_return;
+    n = *got;
+  }
+  if (stopped_) co_return;
+
+  Response r = app_.handle_request(std::string_view(buf.data(), n), now());
+  // The app pushes events from inside the handler: before the reply.
+  broadcast();
+  if (!r.reply) {
+    // backrooms_tv: the reply waits for a person to close the dialog. The
+    // app's nested modal loop keeps serving other connections meanwhile.
+    held_[*r.dialog] = std::make_unique<unix_socket>(std::move(socket));
+    co_return;
+  }
+  if (reply_delay_.count() > 0) {
+    asio::steady_timer t(io_, reply_delay_);
+    co_await t.async_wait(nothrow);
+    if (stopped_) co_return;
+  }
+  if (!co_await write_all(socket, *r.reply)) co_return;  // client left mid-reply
+  if (r.subscribe) {
+    error_code ec;
+    if (config_.subscriber_sndbuf > 0)
+      socket.set_option(asio::socket_base::send_buffer_size(config_.subscriber_sndbuf), ec);
+    // Pushes never wait: a full buffer means the subscriber is dropped.
+    socket.non_blocking(true, ec);
+    subscribers_.push_back(std::make_unique<unix_socket>(std::move(socket)));
+    co_return;
+  }
+  error_code ec;
+  socket.shutdown(unix_socket::shutdown_send, ec);
+  // The app waits for the client to close before it moves on (quirk).
+  for (;;) {
+    auto [rec, m] = co_await socket.async_read_some(asio::buffer(buf), nothrow);
+    if (rec) break;
+  }
+}
+
+void Server::broadcast() {
+  for (const auto& e : app_.take_events()) {
+    const std::string line = ipc::format_event(e);
+    for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+      error_code ec;
+      const std::size_t written = (*it)->write_some(asio::buffer(line), ec);
+      if (ec || written < line.size()) {
+        spdlog::info("fakewibwob: subscriber dropped ({})", ec ? ec.message() : "buffer full");
+        close_quietly(**it);
+        it = subscribers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+void Server::answer_dialog(std::uint64_t dialog, std::string reply) {
+  auto it = held_.find(dialog);
+  if (it == held_.end()) return;
+  std::shared_ptr<unix_socket> socket(std::move(it->second));
+  held_.erase(it);
+  asio::co_spawn(
+      io_,
+      [socket, reply = std::move(reply)]() -> asio::awaitable<void> {
+        co_await write_all(*socket, reply);
+        error_code ec;
+        socket->shutdown(unix_socket::shutdown_send, ec);
+        socket->close(ec);
+      },
+      asio::detached);
+}
+
+void Server::close_held(std::uint64_t dialog) {
+  auto it = held_.find(dialog);
+  if (it == held_.end()) return;
+  close_quietly(*it->second);
+  held_.erase(it);
+}
+
+void Server::restart(std::vector<OpenSpec> layout, Millis down) {
+  // A new process: every connection of the old one dies.
+  for (auto& s : subscribers_) close_quietly(*s);
+  subscribers_.clear();
+  for (auto d : app_.restart(layout)) close_held(d);
+  for (auto& [id, s] : held_) close_quietly(*s);
+  held_.clear();
+  if (current_) close_quietly(*current_);
+  if (down.count() > 0) {
+    set_refusing(true);
+    down_timer_.expires_after(down);
+    down_timer_.async_wait([this](const error_code& ec) {
+      if (!ec && !stopped_) set_refusing(false);
+    });
+  }
+}
+
+// --- control plane transport ------------------------------------------------------
+
+asio::awaitable<void> Server::control_loop() {
+  while (!stopped_) {
+    auto [ec, socket] = co_await control_acceptor_.async_accept(nothrow);
+    if (stopped_ || !control_acceptor_.is_open()) break;
+    if (ec) continue;
+    auto s = std::make_shared<unix_socket>(std::move(socket));
+    control_sessions_.insert(s);
+    asio::co_spawn(io_, control_session(s), asio::detached);
+  }
+}
+
+asio::awaitable<void> Server::control_session(std::shared_ptr<unix_socket> s) {
+  constexpr std::size_t max_line = 1 << 20;
+  std::string buf;
+  while (!stopped_) {
+    auto [ec, n] = co_await asio::async_read_until(*s, asio::dynamic_buffer(buf, max_line), '\n', nothrow);
+    if (ec) break;  // EOF, closed, or a line over max_line
+    std::string_view line(buf.data(), n - 1);
+    auto parsed = ipc::parse_json(line);
+    ipc::Json reply = parsed ? control_op(*parsed, /*defer_exit=*/true)
+                             : ipc::Json{{"ok", false}, {"error", "request is not JSON: " + parsed.error().message}};
+    buf.erase(0, n);
+    const std::string out = reply.dump(-1, ' ', false, ipc::Json::error_handler_t::replace) + "\n";
+    if (!co_await write_all(*s, out)) break;
+    if (pending_exit_) {
+      stop(*pending_exit_);
+      break;
+    }
+  }
+  control_sessions_.erase(s);
+  close_quietly(*s);
+}
+
+}  // namespace wibwob::fakewibwob

@@ -1,0 +1,445 @@
+// SyncEngine (bridge/core/sync_engine.hpp), driven in-process against the
+// fake app's pure core, with the room played by the test.
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include "bridge/core/sync_engine.hpp"
+#include "fakewibwob/core/fake_app.hpp"
+#include "protocol/ipc.hpp"
+#include "protocol/room_message.hpp"
+
+using namespace wibwob;
+using bridge::Effects;
+using bridge::IpcFailure;
+using bridge::IpcOutcome;
+using bridge::Ms;
+using bridge::SyncEngine;
+using protocol::Json;
+namespace room = protocol::room;
+
+namespace {
+
+// One engine beside one fake app. IPC runs synchronously; room frames the
+// engine sends are collected for the test to inspect and answer.
+struct Harness {
+  explicit Harness(std::string origin = "A", fakewibwob::FakeApp* shared_app = nullptr)
+      : engine(config(std::move(origin))), app(shared_app ? shared_app : &own_app) {}
+
+  static bridge::EngineConfig config(std::string origin) {
+    bridge::EngineConfig c;
+    c.origin = std::move(origin);
+    c.relay_chat = false;
+    return c;
+  }
+
+  void feed(Effects fx) {
+    std::deque<bridge::Effect> q(fx.begin(), fx.end());
+    while (!q.empty()) {
+      auto e = std::move(q.front());
+      q.pop_front();
+      Effects more;
+      if (auto* s = std::get_if<bridge::effect::SendIpc>(&e)) {
+        if (app_down) {
+          more = engine.on_ipc_reply(s->id, IpcOutcome{IpcFailure::unreachable, "refused"}, now);
+        } else {
+          auto r = app->handle_request(s->line, now);
+          more = engine.on_ipc_reply(s->id, IpcOutcome{IpcFailure::none, r.reply.value_or("")}, now);
+        }
+      } else if (auto* r = std::get_if<bridge::effect::SendRoom>(&e)) {
+        sent.push_back(Json::parse(r->text));
+      } else if (std::get_if<bridge::effect::ConnectRoom>(&e)) {
+        ++connects;
+      } else if (std::get_if<bridge::effect::CloseRoom>(&e)) {
+        ++closes;
+      }
+      q.insert(q.end(), more.begin(), more.end());
+    }
+  }
+
+  void start() { feed(engine.start(now)); }
+  void advance(Ms d) {
+    const Ms end = now + d;
+    while (auto dl = engine.next_deadline()) {
+      if (*dl > end) break;
+      now = std::max(now, *dl);
+      feed(engine.on_timer(now));
+    }
+    now = end;
+  }
+  void open_room(const Json& state = Json{{"windows", Json::object()}, {"version", 0}}) {
+    feed(engine.on_room_open(now));
+    deliver(Json{{"type", "state_sync"}, {"state", state}, {"room", "r"}});
+  }
+  void deliver(const Json& msg) { feed(engine.on_room_message(msg.dump(), now)); }
+
+  // state_delta messages sent so far (pings and others filtered out).
+  std::vector<Json> deltas() const {
+    std::vector<Json> out;
+    for (const auto& m : sent)
+      if (m["type"] == "state_delta") out.push_back(m["delta"]);
+    return out;
+  }
+  std::size_t pings() const {
+    std::size_t n = 0;
+    for (const auto& m : sent) n += m["type"] == "ping" ? 1 : 0;
+    return n;
+  }
+  std::size_t journal_count(const std::string& cmd) const {
+    std::size_t n = 0;
+    for (const auto& j : app->journal()) n += j.command.name == cmd ? 1 : 0;
+    return n;
+  }
+
+  SyncEngine engine;
+  fakewibwob::FakeApp own_app;
+  fakewibwob::FakeApp* app;
+  Ms now{0};
+  bool app_down = false;
+  std::vector<Json> sent;
+  int connects = 0;
+  int closes = 0;
+};
+
+fakewibwob::OpenSpec spec(std::string type, int x, int y, int w, int h) {
+  fakewibwob::OpenSpec s;
+  s.type = std::move(type);
+  s.bounds = fakewibwob::Rect{x, y, w, h};
+  return s;
+}
+
+Json window(const std::string& id, const std::string& type, int x, int y, int w = 20, int h = 10) {
+  return Json{{"id", id}, {"type", type}, {"x", x}, {"y", y}, {"w", w}, {"h", h}, {"path", nullptr}};
+}
+
+Json remote_delta(Json delta, std::int64_t version, std::string from = "peer") {
+  return Json{{"type", "state_delta"}, {"delta", std::move(delta)}, {"version", version}, {"from", std::move(from)}};
+}
+
+const fakewibwob::DesktopWindow* find_type(const fakewibwob::FakeApp& app, const std::string& type) {
+  for (const auto& w : app.desktop().windows())
+    if (w.type == type) return &w;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(SyncEngine, FirstJoinIntoEmptyRoomPushesLocalWindowsButNotInternalOnes) {
+  Harness h;
+  ASSERT_TRUE(h.app->open(spec("verse", 1, 2, 30, 10)).ok());
+  ASSERT_TRUE(h.app->open(spec("room_chat", 0, 0, 40, 20)).ok());
+  h.start();
+  EXPECT_EQ(h.connects, 1);
+  h.open_room();
+  auto ds = h.deltas();
+  ASSERT_EQ(ds.size(), 1u);
+  ASSERT_EQ(ds[0]["add"].size(), 1u);
+  const Json& w = ds[0]["add"][0];
+  EXPECT_EQ(w["type"], "verse");
+  EXPECT_EQ(w["id"], "A:w1");  // room id: origin + local id
+  EXPECT_EQ(w["x"], 1);
+  EXPECT_FALSE(w.contains("z"));
+  EXPECT_FALSE(w.contains("focused"));
+  EXPECT_EQ(h.pings(), 1u);  // the ordering barrier after the delta
+}
+
+TEST(SyncEngine, FirstJoinIntoNonEmptyRoomCreatesRoomWindowsAndKeepsLocalOnes) {
+  Harness h;
+  ASSERT_TRUE(h.app->open(spec("cube", 5, 5, 20, 10)).ok());
+  h.start();
+  h.open_room(Json{{"windows", {{"B:w1", window("B:w1", "orbit", 3, 4)}}}, {"version", 7}});
+  EXPECT_EQ(h.journal_count("create_window"), 1u);
+  auto* orbit = find_type(*h.app, "orbit");
+  ASSERT_NE(orbit, nullptr);
+  EXPECT_EQ(orbit->bounds.x, 3);
+  EXPECT_EQ(h.engine.local_id_of("B:w1"), orbit->id);
+  auto ds = h.deltas();
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0]["add"][0]["type"], "cube");
+  // Applying the remote window locally does not echo it back.
+  h.advance(Ms(1000));
+  EXPECT_EQ(h.deltas().size(), 1u);
+}
+
+TEST(SyncEngine, PersonMoveWithoutEventIsSentWithFullFieldsWithinOnePoll) {
+  Harness h;
+  auto id = h.app->open(spec("verse", 1, 2, 30, 10));
+  h.start();
+  h.open_room();
+  h.deliver(Json{{"type", "pong"}, {"ts", 1}});
+  ASSERT_TRUE(h.app->person_move(*id, 9, 9));
+  h.advance(Ms(250));
+  auto ds = h.deltas();
+  ASSERT_EQ(ds.size(), 2u);
+  ASSERT_EQ(ds[1]["update"].size(), 1u);
+  const Json& u = ds[1]["update"][0];
+  EXPECT_EQ(u["x"], 9);
+  EXPECT_EQ(u["type"], "verse");  // never a bare {id, x, y}
+  EXPECT_EQ(u["w"], 30);
+  // A focus change alone sends nothing.
+  ASSERT_TRUE(h.app->open(spec("cube", 0, 0, 20, 10)).ok());
+  h.advance(Ms(250));
+  const auto before = h.deltas().size();
+  ASSERT_TRUE(h.app->person_focus(*id));
+  h.advance(Ms(1000));
+  EXPECT_EQ(h.deltas().size(), before);
+}
+
+TEST(SyncEngine, EventTriggersAnImmediatePoll) {
+  Harness h;
+  h.start();
+  h.open_room();
+  const auto polls = h.engine.stats().polls;
+  ASSERT_TRUE(h.app->open(spec("life", 0, 0, 20, 10)).ok());
+  for (const auto& ev : h.app->take_events())
+    h.feed(h.engine.on_ipc_event(protocol::ipc::format_event(ev), h.now));
+  EXPECT_EQ(h.engine.stats().polls, polls + 1);  // without advancing time
+  ASSERT_EQ(h.deltas().size(), 1u);
+  EXPECT_EQ(h.deltas()[0]["add"][0]["type"], "life");
+}
+
+TEST(SyncEngine, RemoteDeltasAreAppliedAndOwnDeltasFillVersionGaps) {
+  Harness h;
+  auto id = h.app->open(spec("verse", 1, 1, 30, 10));
+  h.start();
+  h.open_room(Json{{"windows", Json::object()}, {"version", 3}});
+  ASSERT_EQ(h.deltas().size(), 1u);  // our add: the server will give it version 4
+  // Another peer's delta sequenced after ours: version 5.
+  h.deliver(remote_delta(Json{{"add", {window("B:w1", "cube", 10, 10)}}}, 5));
+  EXPECT_EQ(h.engine.confirmed_version(), 5);
+  EXPECT_EQ(h.engine.pending_deltas(), 0u);
+  ASSERT_NE(find_type(*h.app, "cube"), nullptr);
+  // A remote move of our own window reaches it (room identity, not local id).
+  h.deliver(remote_delta(Json{{"update", {window("A:" + *id, "verse", 40, 2, 30, 10)}}}, 6));
+  EXPECT_EQ(h.app->desktop().find(*id)->bounds.x, 40);
+  EXPECT_EQ(h.deltas().size(), 1u);  // and is not echoed
+  h.advance(Ms(1000));
+  EXPECT_EQ(h.deltas().size(), 1u);
+  EXPECT_TRUE(h.engine.idle());
+}
+
+TEST(SyncEngine, PongFoldsOwnDeltasIntoConfirmed) {
+  Harness h;
+  ASSERT_TRUE(h.app->open(spec("verse", 1, 1, 30, 10)).ok());
+  h.start();
+  h.open_room(Json{{"windows", Json::object()}, {"version", 10}});
+  EXPECT_EQ(h.engine.pending_deltas(), 1u);
+  h.deliver(Json{{"type", "pong"}, {"ts", 1}});
+  EXPECT_EQ(h.engine.pending_deltas(), 0u);
+  EXPECT_EQ(h.engine.confirmed_version(), 11);
+  // The next remote delta follows directly: no gap left to fill.
+  h.deliver(remote_delta(Json{{"remove", {"nothing"}}}, 12));
+  EXPECT_EQ(h.closes, 0);
+}
+
+TEST(SyncEngine, ImpossibleVersionGapForcesAResync) {
+  Harness h;
+  h.start();
+  h.open_room(Json{{"windows", Json::object()}, {"version", 1}});
+  h.deliver(remote_delta(Json{{"add", {window("B:w1", "cube", 1, 1)}}}, 5));  // 3 versions we cannot place
+  EXPECT_EQ(h.closes, 1);
+  EXPECT_EQ(h.engine.stats().resyncs, 1u);
+}
+
+TEST(SyncEngine, ChangesWhileDisconnectedReachTheRoomAfterReconnect) {
+  Harness h;
+  auto id = h.app->open(spec("verse", 1, 1, 30, 10));
+  h.start();
+  h.open_room();
+  h.deliver(Json{{"type", "pong"}, {"ts", 1}});
+  h.feed(h.engine.on_room_closed(h.now));
+  ASSERT_TRUE(h.app->person_move(*id, 50, 5));
+  ASSERT_TRUE(h.app->open(spec("cube", 0, 0, 20, 10)).ok());
+  h.advance(Ms(3000));  // polls see the changes; backoff asks to reconnect
+  EXPECT_GE(h.connects, 2);
+  const auto sent_before = h.deltas().size();
+  // The room kept our first add.
+  h.open_room(Json{{"windows", {{"A:" + *id, window("A:" + *id, "verse", 1, 1, 30, 10)}}}, {"version", 1}});
+  auto ds = h.deltas();
+  ASSERT_GT(ds.size(), sent_before);
+  Json all = Json::array();
+  for (auto i = sent_before; i < ds.size(); ++i) all.push_back(ds[i]);
+  const std::string text = all.dump();
+  EXPECT_NE(text.find("\"x\":50"), std::string::npos) << text;
+  EXPECT_NE(text.find("cube"), std::string::npos) << text;
+}
+
+TEST(SyncEngine, ReconnectDoesNotRecreateUnchangedWindows) {
+  Harness h;
+  h.start();
+  h.open_room(Json{{"windows", {{"B:w1", window("B:w1", "orbit", 3, 4)}}}, {"version", 2}});
+  ASSERT_EQ(h.journal_count("create_window"), 1u);
+  h.feed(h.engine.on_room_closed(h.now));
+  h.advance(Ms(3000));
+  h.open_room(Json{{"windows", {{"B:w1", window("B:w1", "orbit", 3, 4)}}}, {"version", 2}});
+  h.advance(Ms(1000));
+  EXPECT_EQ(h.journal_count("create_window"), 1u);
+  EXPECT_EQ(h.journal_count("close_window"), 0u);
+  EXPECT_TRUE(h.deltas().empty());
+}
+
+TEST(SyncEngine, MalformedRoomMessagesAreSkippedAndCounted) {
+  Harness h;
+  h.start();
+  h.open_room();
+  for (const char* bad : {"not json", "[]", "{\"type\":7}", "{\"type\":\"state_delta\",\"delta\":{\"add\":5},\"version\":\"x\"}"})
+    h.feed(h.engine.on_room_message(bad, h.now));
+  EXPECT_EQ(h.engine.stats().bad_room_messages, 4u);
+  EXPECT_EQ(h.closes, 0);
+  EXPECT_TRUE(h.engine.room_synced());
+  // A delta with hostile content still occupies its version.
+  h.deliver(remote_delta(Json{{"add", {nullptr, window("__proto__", "verse", 1, 1)}}}, 1));
+  EXPECT_EQ(h.engine.confirmed_version(), 1);
+  EXPECT_EQ(h.journal_count("create_window"), 0u);
+}
+
+TEST(SyncEngine, RemoteChangesNeverTouchInternalOrUnmappedWindows) {
+  Harness h;
+  auto chat = h.app->open(spec("room_chat", 0, 0, 40, 20));
+  h.start();
+  h.open_room();
+  // Peers use their own room ids; a peer's "w1" is not our w1.
+  h.deliver(remote_delta(Json{{"remove", {"w1", *chat, "B:w1"}},
+                              {"update", {window("w1", "room_chat", 9, 9)}}},
+                         1));
+  ASSERT_NE(h.app->desktop().find(*chat), nullptr);
+  EXPECT_EQ(h.app->desktop().find(*chat)->bounds.x, 0);
+  EXPECT_EQ(h.journal_count("close_window"), 0u);
+  EXPECT_EQ(h.journal_count("move_window"), 0u);
+}
+
+TEST(SyncEngine, UncreatableWindowsStayInTheRoomAndAreCounted) {
+  Harness h;
+  h.start();
+  Json backrooms = window("B:w2", "backrooms_tv", 1, 1);
+  Json hologram = window("B:w3", "hologram", 1, 1);
+  Json no_path = window("B:w4", "text_view", 1, 1);
+  Json bad_path = window("B:w5", "text_view", 1, 1);
+  bad_path["path"] = "../../etc/passwd";
+  h.open_room(Json{{"windows", {{"B:w2", backrooms}, {"B:w3", hologram}, {"B:w4", no_path}, {"B:w5", bad_path}}},
+                   {"version", 1}});
+  h.advance(Ms(1000));
+  EXPECT_EQ(h.journal_count("create_window"), 0u);  // backrooms_tv would block the app
+  EXPECT_EQ(h.engine.stats().uncreatable, 4u);
+  EXPECT_TRUE(h.deltas().empty());  // absent locally is not a reason to remove
+}
+
+TEST(SyncEngine, FigletTextCarriesItsText) {
+  Harness h;
+  fakewibwob::OpenSpec s = spec("figlet_text", 1, 1, 40, 8);
+  s.text = "hello world";
+  ASSERT_TRUE(h.app->open(s).ok());
+  h.start();
+  h.open_room();
+  ASSERT_EQ(h.deltas().size(), 1u);
+  EXPECT_EQ(h.deltas()[0]["add"][0]["text"], "hello world");
+
+  Harness peer("B");
+  peer.start();
+  peer.open_room(Json{{"windows", {{"A:w1", h.deltas()[0]["add"][0]}}}, {"version", 1}});
+  auto* fig = find_type(*peer.app, "figlet_text");
+  ASSERT_NE(fig, nullptr);
+  EXPECT_EQ(fig->title, "hello world");
+}
+
+TEST(SyncEngine, TextEditorCreatedWithoutIdIsAdoptedNotDuplicated) {
+  Harness h;
+  h.start();
+  h.open_room(Json{{"windows", {{"B:w1", window("B:w1", "text_editor", 2, 2, 40, 12)}}}, {"version", 1}});
+  h.advance(Ms(2000));
+  EXPECT_EQ(h.journal_count("create_window"), 1u);
+  EXPECT_TRUE(h.deltas().empty()) << h.deltas()[0].dump();
+  EXPECT_TRUE(h.engine.local_id_of("B:w1").has_value());
+}
+
+TEST(SyncEngine, BridgeRestartWhileAppRunsNeitherDuplicatesNorLoses) {
+  fakewibwob::FakeApp app;
+  Json room_state;
+  {
+    Harness first("A", &app);
+    ASSERT_TRUE(app.open(spec("verse", 1, 1, 30, 10)).ok());
+    first.start();
+    first.open_room(Json{{"windows", {{"B:w1", window("B:w1", "orbit", 3, 4)}}}, {"version", 1}});
+    // The room now holds both windows (ours under A's ids).
+    room_state = Json{{"windows", {{"B:w1", window("B:w1", "orbit", 3, 4)}}}, {"version", 2}};
+    const auto sent = first.deltas();
+    ASSERT_EQ(sent.size(), 1u);
+    for (const auto& w : sent[0]["add"]) room_state["windows"][w["id"].get<std::string>()] = w;
+  }
+  const auto windows_before = app.desktop().windows().size();
+  Harness second("A2", &app);
+  second.start();
+  second.open_room(room_state);
+  second.advance(Ms(2000));
+  EXPECT_EQ(app.desktop().windows().size(), windows_before);
+  EXPECT_TRUE(second.deltas().empty()) << second.deltas()[0].dump();
+  EXPECT_TRUE(second.engine.local_id_of("B:w1").has_value());
+}
+
+TEST(SyncEngine, AppRestartDiscardsTheOldMapping) {
+  Harness h;
+  ASSERT_TRUE(h.app->open(spec("verse", 1, 1, 30, 10)).ok());
+  h.start();
+  h.open_room();
+  h.deliver(Json{{"type", "pong"}, {"ts", 1}});
+  const Json first_add = h.deltas()[0]["add"][0];
+  // The app goes away, and comes back as a new process with one window.
+  h.app_down = true;
+  h.advance(Ms(500));
+  h.app->restart({spec("cube", 0, 0, 20, 10)});
+  h.app_down = false;
+  h.advance(Ms(1000));
+  EXPECT_EQ(h.engine.stats().app_restarts, 1u);
+  // The room's verse (ours, from before) is re-created; the new cube is
+  // pushed under a new room id, not under the old "A:w1".
+  ASSERT_NE(find_type(*h.app, "verse"), nullptr);
+  bool cube_pushed = false;
+  for (const auto& d : h.deltas())
+    for (const auto& w : d.value("add", Json::array()))
+      if (w["type"] == "cube") {
+        cube_pushed = true;
+        EXPECT_NE(w["id"], first_add["id"]);
+      }
+  EXPECT_TRUE(cube_pushed);
+  for (const auto& d : h.deltas()) EXPECT_FALSE(d.contains("remove")) << d.dump();
+}
+
+TEST(SyncEngine, UnparsableGetStateIsSkippedAndRetried) {
+  Harness h;
+  h.start();
+  h.open_room();
+  const std::string bad = h.app->open_broken_title_window();
+  h.advance(Ms(1000));
+  EXPECT_GE(h.engine.stats().bad_ipc_replies, 1u);
+  EXPECT_TRUE(h.deltas().empty());
+  // Once the window is gone, polling works again and changes flow.
+  ASSERT_TRUE(h.app->person_close(bad));
+  ASSERT_TRUE(h.app->open(spec("verse", 1, 1, 30, 10)).ok());
+  h.advance(Ms(300));
+  ASSERT_EQ(h.deltas().size(), 1u);
+  EXPECT_EQ(h.deltas()[0]["add"][0]["type"], "verse");
+}
+
+TEST(SyncEngine, ChatAndPresenceAreRelayed) {
+  bridge::EngineConfig c = Harness::config("A");
+  c.relay_chat = true;
+  Harness h;
+  h.engine = SyncEngine(c);
+  ASSERT_TRUE(h.app->open(spec("room_chat", 0, 0, 40, 20)).ok());
+  h.app->set_display_name("amber-fox");
+  h.start();
+  h.open_room();
+  h.deliver(Json{{"type", "presence"}, {"event", "sync"}, {"connections", {"c1", "c2"}}, {"count", 2}, {"self", "c2"}});
+  EXPECT_EQ(h.app->presence().size(), 2u);
+  h.deliver(Json{{"type", "chat_msg"}, {"sender", "bob"}, {"text", "hi there"}, {"ts", 1700000000000}, {"from", "c1"}});
+  EXPECT_EQ(h.engine.stats().chat_in, 1u);
+  h.app->type_chat("hello room");
+  h.advance(Ms(600));
+  bool relayed = false;
+  for (const auto& m : h.sent)
+    if (m["type"] == "chat_msg" && m["text"] == "hello room") {
+      relayed = true;
+      EXPECT_EQ(m["sender"], "amber-fox");
+    }
+  EXPECT_TRUE(relayed);
+}

@@ -60,6 +60,17 @@ Json prune_against(const Json& delta, const RoomState& state, const protocol::Li
   return keep.empty() ? Json::object() : protocol::to_json(keep);
 }
 
+// "w17" -> 17; 0 for ids not of the app's form.
+std::uint64_t local_id_number(std::string_view id) {
+  if (id.size() < 2 || id.size() > 20 || id[0] != 'w') return 0;
+  std::uint64_t n = 0;
+  for (char c : id.substr(1)) {
+    if (c < '0' || c > '9') return 0;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return n;
+}
+
 bool json_delta_empty(const Json& d) {
   if (!d.is_object()) return true;
   for (const char* k : {"add", "remove", "update"})
@@ -146,6 +157,12 @@ std::optional<std::int64_t> SyncEngine::confirmed_version() const {
 std::optional<std::string> SyncEngine::local_id_of(const std::string& room_id) const {
   auto it = room_to_local_.find(room_id);
   if (it == room_to_local_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> SyncEngine::room_id_of(const std::string& local_id) const {
+  auto it = local_to_room_.find(local_id);
+  if (it == local_to_room_.end()) return std::nullopt;
   return it->second;
 }
 
@@ -503,6 +520,8 @@ std::string SyncEngine::new_room_id(const std::string& local_id) const { return 
 
 void SyncEngine::reset_app_mapping(const std::string& why, Effects& out) {
   ++stats_.app_restarts;
+  max_local_number_ = 0;
+  last_poll_ids_.clear();
   ++app_epoch_;
   origin_ = cfg_.origin.empty() ? "b" + std::to_string(cfg_.seed) : cfg_.origin;
   origin_ += "." + std::to_string(app_epoch_);
@@ -532,8 +551,11 @@ void SyncEngine::handle_poll_reply(const IpcOutcome& o, Ms now, Effects& out) {
     // at w1. Adoption below re-maps windows that are still there by content.
     if (adopted_ || !room_to_local_.empty()) reset_app_mapping("IPC came back after the app was unreachable", out);
   }
-  // A mapped local id showing another type means ids were reused: restart.
+  // Ids come from a per-process counter and are never reused, so a window
+  // we have not seen before whose number is not above every number seen so
+  // far, or a mapped id showing another type, proves a new process.
   for (const auto& a : state->windows) {
+    const std::uint64_t n = local_id_number(a.id);
     auto it = local_to_room_.find(a.id);
     if (it != local_to_room_.end()) {
       auto w = app_.find(it->second);
@@ -541,7 +563,15 @@ void SyncEngine::handle_poll_reply(const IpcOutcome& o, Ms now, Effects& out) {
         reset_app_mapping("window " + a.id + " changed type", out);
         break;
       }
+    } else if (n != 0 && n <= max_local_number_ && !last_poll_ids_.count(a.id)) {
+      reset_app_mapping("new window " + a.id + " has an id the app already used", out);
+      break;
     }
+  }
+  last_poll_ids_.clear();
+  for (const auto& a : state->windows) {
+    max_local_number_ = std::max(max_local_number_, local_id_number(a.id));
+    last_poll_ids_.insert(a.id);
   }
   std::vector<ipc::AppWindow> windows;
   for (auto& a : state->windows)

@@ -139,6 +139,7 @@ class SyncEngine {
   // What the engine believes the app shows, in room ids.
   const protocol::Layout& believed_app_layout() const noexcept { return app_; }
   std::optional<std::string> local_id_of(const std::string& room_id) const;
+  std::optional<std::string> room_id_of(const std::string& local_id) const;
   std::size_t pending_deltas() const noexcept { return pending_.size() + offline_.size(); }
   const std::string& origin() const noexcept { return origin_; }
 
@@ -214,6 +215,8 @@ class SyncEngine {
   std::set<std::string> uncreatable_;           // room ids we will not create
   std::set<std::string> blocked_;               // failed since the last poll
   std::uint32_t app_epoch_ = 0;
+  std::uint64_t max_local_number_ = 0;          // highest wN seen in this app process
+  std::set<std::string> last_poll_ids_;         // every window id of the last good poll
 
   // IPC scheduling
   std::optional<std::pair<std::uint64_t, Op>> inflight_;

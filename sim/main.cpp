@@ -1,0 +1,72 @@
+// wibwob-sim: runs the deterministic simulator for one or many seeds and
+// prints a summary. A failing seed is printed with the command that replays it.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "sim/simulator.hpp"
+
+int main(int argc, char** argv) {
+  using wibwob::sim::Ms;
+  CLI::App cli{"wibwob-sim: deterministic multiplayer simulation (apps, bridges, room, network, faults) "
+               "that checks every instance converges to the room's layout"};
+  std::uint64_t seed = 1;
+  std::uint64_t seeds = 1;
+  wibwob::sim::SimConfig c;
+  std::int64_t active_ms = c.active.count();
+  std::int64_t poll_ms = c.poll_interval.count();
+  bool no_faults = false, verbose = false, quiet = false;
+  cli.add_option("--seed", seed, "first seed")->capture_default_str();
+  cli.add_option("--seeds", seeds, "how many seeds to run, from --seed on")->capture_default_str()->check(CLI::Range(1, 1000000));
+  cli.add_option("--instances", c.instances, "app instances in the room")->capture_default_str()->check(CLI::Range(1, 64));
+  cli.add_option("--active-ms", active_ms, "virtual ms of people acting and faults")->capture_default_str()->check(CLI::Range(0, 3600000));
+  cli.add_option("--poll-ms", poll_ms, "bridge get_state poll interval")->capture_default_str()->check(CLI::Range(10, 10000));
+  cli.add_option("--actions-per-second", c.actions_per_second, "people's actions, all instances together")->capture_default_str();
+  cli.add_option("--faults-per-second", c.faults_per_second, "drops, restarts, outages")->capture_default_str();
+  cli.add_flag("--no-faults", no_faults, "no connection drops or restarts");
+  cli.add_flag("--verbose", verbose, "print every phase line, and the trace of a failing seed");
+  cli.add_flag("--quiet", quiet, "print only the summary");
+  CLI11_PARSE(cli, argc, argv);
+  c.active = Ms(active_ms);
+  c.poll_interval = Ms(poll_ms);
+  c.faults = !no_faults;
+  c.keep_trace = verbose;
+
+  std::uint64_t ok = 0, failed = 0, actions = 0, faults = 0, deltas = 0;
+  std::int64_t worst_settle = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (std::uint64_t s = seed; s < seed + seeds; ++s) {
+    c.seed = s;
+    auto progress = [&](const std::string& line) {
+      if (verbose) std::cout << "  seed " << s << ": " << line << "\n";
+    };
+    const auto r = wibwob::sim::run_simulation(c, progress);
+    actions += r.actions;
+    faults += r.faults;
+    deltas += r.deltas_sent;
+    worst_settle = std::max<std::int64_t>(worst_settle, r.settled_after.count());
+    if (r.converged) {
+      ++ok;
+      if (!quiet)
+        std::cout << "seed " << s << ": converged in " << r.settled_after.count() << " ms after "
+                  << r.actions << " actions, " << r.faults << " faults, " << r.deltas_sent << " deltas; "
+                  << r.room_windows << " windows in the room (trace " << std::hex << r.trace_hash << std::dec << ")\n";
+    } else {
+      ++failed;
+      std::cout << "seed " << s << ": FAILED: " << r.failure << "\n";
+      if (verbose)
+        for (const auto& line : r.trace) std::cout << "    " << line << "\n";
+      std::cout << "  replay: wibwob-sim --seed " << s << " --instances " << c.instances << " --active-ms "
+                << active_ms << " --poll-ms " << poll_ms << (no_faults ? " --no-faults" : "") << " --verbose\n";
+    }
+    std::cout.flush();
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cout << "summary: " << ok << " of " << (ok + failed) << " seeds converged (" << c.instances
+            << " instances, " << actions << " actions, " << faults << " faults, " << deltas
+            << " deltas; slowest settle " << worst_settle << " ms virtual) in " << secs << " s\n";
+  return failed ? 1 : 0;
+}

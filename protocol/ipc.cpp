@@ -428,10 +428,12 @@ Result<AppState> parse_get_state(std::string_view line) {
 // --- events -----------------------------------------------------------------
 
 std::optional<std::string> Event::window_id() const {
+  // value() rather than find(): GCC 12 at -O2 flags a dereferenced
+  // nlohmann iterator as a potential null dereference (false positive).
   if (!payload.is_object()) return std::nullopt;
-  auto it = payload.find("id");
-  if (it == payload.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
+  const Json id = payload.value("id", Json());
+  if (!id.is_string()) return std::nullopt;
+  return id.get<std::string>();
 }
 
 std::string format_subscribed() { return "{\"type\":\"subscribed\"}\n"; }

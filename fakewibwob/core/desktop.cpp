@@ -1,12 +1,23 @@
 #include "fakewibwob/core/desktop.hpp"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 
 namespace wibwob::fakewibwob {
 
 const DesktopWindow& Desktop::open(DesktopWindow w) {
-  w.id = "w" + std::to_string(next_++);
-  windows_.insert(windows_.begin(), std::move(w));
+  // Formatted with to_chars: GCC 12's -Wrestrict misfires on
+  // "w" + std::to_string(n) at -O2 (GCC bug 105329).
+  std::array<char, 24> buf{'w'};
+  auto [end, ec] = std::to_chars(buf.data() + 1, buf.data() + buf.size(), next_++);
+  (void)ec;  // 23 digits always suffice for a uint64
+  w.id.assign(buf.data(), end);
+  // push_back + rotate rather than insert at begin(): same result (new
+  // window front-most), without GCC 12's -Wnull-dereference false positive
+  // in vector::_M_realloc_insert.
+  windows_.push_back(std::move(w));
+  std::rotate(windows_.begin(), windows_.end() - 1, windows_.end());
   return windows_.front();
 }
 

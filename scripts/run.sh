@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The main job: builds everything, then runs
+#   1. a live local multiplayer session on the real binaries (mockparty, three
+#      fakewibwob apps, three wibwob-bridge sidecars), step by step, and
+#   2. the deterministic simulator over many seeds with faults,
+# printing progress and a summary of each. Exit status 0 only if both pass.
+#
+#   scripts/run.sh [--seeds N] [--keep]    (--keep keeps the live session's logs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seeds=50
+live_args=()
+while (( $# )); do
+  case "$1" in
+    --seeds) seeds="$2"; shift ;;
+    --keep) live_args+=(--keep) ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+scripts/setup.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
+cmake --build build -j"$(nproc)" --target fakewibwob mockparty wibwob-bridge wibwob-sim
+
+echo
+echo "== live session: 3 apps, 3 bridges, 1 room =="
+# Debian's python3 (the acceptance harness's interpreter), whatever else is on PATH.
+py=/usr/bin/python3
+[[ -x $py ]] || py=python3
+live=0
+"$py" scripts/live_session.py --bin build/bin "${live_args[@]}" || live=$?
+
+echo
+echo "== simulator: $seeds seeds, 3 instances, drops, restarts, outages =="
+sim=0
+build/bin/wibwob-sim --seeds "$seeds" --instances 3 || sim=$?
+
+echo
+if (( live == 0 && sim == 0 )); then
+  echo "main job: live session and simulator both passed"
+else
+  echo "main job: FAILED (live session exit $live, simulator exit $sim)"
+  exit 1
+fi

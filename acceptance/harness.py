@@ -10,6 +10,8 @@ sleeps in the hope that something happened.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import selectors
@@ -101,19 +103,39 @@ class Proc:
         return self.p.returncode
 
 
-def ipc_request(path: str, line: str, timeout: float = 2.0) -> str:
-    """One IPC command, as a client of the app does it: connect, write, read to EOF."""
+def _read_line(s: socket.socket, buf: bytearray) -> str:
+    while b"\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    if b"\n" in buf:
+        i = buf.index(b"\n")
+        line = bytes(buf[:i])
+        del buf[:i + 1]
+    else:
+        line = bytes(buf)
+        buf.clear()
+    return line.decode(errors="replace")
+
+
+def ipc_request(path: str, line: str, timeout: float = 2.0, secret: Optional[str] = None) -> str:
+    """One IPC command, as a client of the app does it: connect, (authenticate,) write, read the reply."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
         s.connect(path)
+        buf = bytearray()
+        if secret is not None:
+            challenge = json.loads(_read_line(s, buf))
+            if challenge.get("type") != "challenge":
+                raise HarnessError(f"expected an auth challenge, got {challenge}")
+            mac = hmac.new(secret.encode(), challenge["nonce"].encode(), hashlib.sha256).hexdigest()
+            s.sendall((json.dumps({"type": "auth", "hmac": mac}, separators=(",", ":")) + "\n").encode())
+            verdict = json.loads(_read_line(s, buf))
+            if verdict.get("type") != "auth_ok":
+                raise HarnessError(f"authentication refused: {verdict}")
         s.sendall(line.encode() if line.endswith("\n") else (line + "\n").encode())
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        return data.decode(errors="replace").rstrip("\n")
+        return _read_line(s, buf)
 
 
 class JsonLineClient:
@@ -212,3 +234,59 @@ class Bridge:
 def layouts_equal(apps: list[FakeWibWob]) -> bool:
     first = apps[0].synced_layout()
     return all(a.synced_layout() == first for a in apps[1:])
+
+
+class MockParty:
+    """A running mockparty with its control socket and message log."""
+
+    def __init__(self, workdir: Path, name: str = "party", port: int = 0, state_dir: Optional[Path] = None,
+                 extra: Optional[list[str]] = None):
+        self.workdir = workdir
+        self.name = name
+        self.control_path = str(workdir / f"{name}.ctl")
+        self.log_path = workdir / f"{name}.messages.jsonl"
+        argv = [str(bin_dir() / "mockparty"), "--port", str(port), "--control", self.control_path,
+                "--log", str(self.log_path)]
+        if state_dir:
+            argv += ["--state-dir", str(state_dir)]
+        argv += extra or []
+        self.proc = Proc(argv, workdir / f"{name}.log")
+        self.ws_url = self.proc.endpoint                      # ws://127.0.0.1:PORT
+        self.http_url = self.ws_url.replace("ws://", "http://").replace("wss://", "https://")
+        self.port = int(self.ws_url.rsplit(":", 1)[1])
+        self._ctl = JsonLineClient(self.control_path)
+
+    def control(self, op: str, **kw) -> dict:
+        reply = self._ctl.call({"op": op, **kw})
+        if not reply.get("ok"):
+            raise HarnessError(f"mockparty control {op} failed: {reply.get('error')}")
+        return reply
+
+    def room_state(self, room: str) -> dict:
+        return self.control("state", room=room)
+
+    def connections(self, room: str) -> list[dict]:
+        return self.room_state(room)["connections"]
+
+    def messages(self) -> list[dict]:
+        """Every logged message so far (JSON lines: time, room, conn, dir, type, version)."""
+        out = []
+        if not self.log_path.exists():
+            return out
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass  # a line being written right now
+        return out
+
+    def stop(self):
+        try:
+            self._ctl.close()
+        finally:
+            self.proc.stop()
+
+
+def room_windows(party: MockParty, room: str) -> dict:
+    state = party.room_state(room)["state"]
+    return (state or {}).get("windows", {})

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   wibwob::sim::SimConfig c;
   std::int64_t active_ms = c.active.count();
   std::int64_t poll_ms = c.poll_interval.count();
+  std::int64_t net_ms = c.net_latency_max.count(), ipc_ms = c.ipc_latency_max.count();
   bool no_faults = false, verbose = false, quiet = false;
   cli.add_option("--seed", seed, "first seed")->capture_default_str();
   cli.add_option("--seeds", seeds, "how many seeds to run, from --seed on")->capture_default_str()->check(CLI::Range(1, 1000000));
@@ -26,6 +27,8 @@ int main(int argc, char** argv) {
   cli.add_option("--poll-ms", poll_ms, "bridge get_state poll interval")->capture_default_str()->check(CLI::Range(10, 10000));
   cli.add_option("--actions-per-second", c.actions_per_second, "people's actions, all instances together")->capture_default_str();
   cli.add_option("--faults-per-second", c.faults_per_second, "drops, restarts, outages")->capture_default_str();
+  cli.add_option("--net-latency-ms", net_ms, "largest one-way network latency")->capture_default_str()->check(CLI::Range(1, 60000));
+  cli.add_option("--ipc-latency-ms", ipc_ms, "largest IPC round-trip latency")->capture_default_str()->check(CLI::Range(0, 60000));
   cli.add_flag("--no-faults", no_faults, "no connection drops or restarts");
   cli.add_flag("--verbose", verbose, "print every phase line, and the trace of a failing seed");
   cli.add_flag("--quiet", quiet, "print only the summary");
@@ -33,6 +36,8 @@ int main(int argc, char** argv) {
   c.active = Ms(active_ms);
   c.poll_interval = Ms(poll_ms);
   c.faults = !no_faults;
+  c.net_latency_max = Ms(net_ms);
+  c.ipc_latency_max = Ms(ipc_ms);
   c.keep_trace = verbose;
 
   std::uint64_t ok = 0, failed = 0, actions = 0, faults = 0, deltas = 0;
@@ -60,7 +65,9 @@ int main(int argc, char** argv) {
       if (verbose)
         for (const auto& line : r.trace) std::cout << "    " << line << "\n";
       std::cout << "  replay: wibwob-sim --seed " << s << " --instances " << c.instances << " --active-ms "
-                << active_ms << " --poll-ms " << poll_ms << (no_faults ? " --no-faults" : "") << " --verbose\n";
+                << active_ms << " --poll-ms " << poll_ms << " --net-latency-ms " << net_ms
+                << " --ipc-latency-ms " << ipc_ms << " --actions-per-second " << c.actions_per_second
+                << " --faults-per-second " << c.faults_per_second << (no_faults ? " --no-faults" : "") << " --verbose\n";
     }
     std::cout.flush();
   }

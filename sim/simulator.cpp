@@ -13,7 +13,7 @@
 #include "protocol/ipc.hpp"
 #include "protocol/room_message.hpp"
 #include "protocol/window.hpp"
-#include "sim/sim_room.hpp"
+#include "mockparty/core/party_core.hpp"
 
 namespace wibwob::sim {
 
@@ -27,6 +27,8 @@ namespace ipc = protocol::ipc;
 
 // Types people open in the simulation: creatable ones with every creation
 // rule (path, text, no id in the reply) plus an internal one.
+const std::string kRoom = "sim-room";
+
 const std::vector<std::string> kActionTypes = {"verse", "cube", "orbit", "life", "text_view",
                                                "figlet_text", "text_editor", "room_chat"};
 
@@ -51,7 +53,6 @@ class Simulation {
     run_until(cfg_.active);
     say("active phase over at " + std::to_string(now_.count()) + " ms: " + std::to_string(report_.actions) +
         " actions, " + std::to_string(report_.faults) + " faults; settling");
-    settling_ = true;
     heal_all();
     // Settle: wait for quiescence, then check.
     const Ms deadline = cfg_.active + cfg_.settle_limit;
@@ -70,7 +71,7 @@ class Simulation {
       report_.deltas_sent += inst->engine->stats().deltas_sent + inst->retired_deltas;
       report_.ipc_commands += inst->engine->stats().ipc_commands + inst->retired_ipc;
     }
-    report_.room_windows = room_.state().windows.size();
+    report_.room_windows = room_state().windows.size();
     report_.trace_hash = hash_;
     return std::move(report_);
   }
@@ -85,7 +86,8 @@ class Simulation {
     bool app_up = true;
     // room connection
     std::uint64_t conn_gen = 0;
-    std::optional<std::string> conn;  // open connection id
+    std::optional<std::string> conn;  // open connection id (_pk)
+    mockparty::SocketId socket = 0;
     Ms up_free{0}, down_free{0};      // FIFO per direction
     std::optional<Ms> timer_at;
     std::uint64_t bridges_started = 0;
@@ -206,7 +208,7 @@ class Simulation {
     later(inst, t, gen, [this, &inst, cg, text = std::move(s.text)] {
       if (inst.conn_gen != cg || !inst.conn) return;
       trace("i" + std::to_string(inst.index) + " room> " + text.substr(0, 200));
-      for (auto& out : room_.on_message(*inst.conn, text, now_)) send_down(out.conn, std::move(out.text));
+      room_effects(room_.on_text(inst.socket, text, now_.count()));
     });
   }
 
@@ -220,10 +222,11 @@ class Simulation {
       inst.conn = "c" + std::to_string(next_conn_++);
       inst.down_free = now_;
       inst.up_free = now_;
-      conns_[*inst.conn] = &inst;
+      inst.socket = next_socket_++;
+      conns_[inst.socket] = &inst;
       trace("i" + std::to_string(inst.index) + " connected as " + *inst.conn);
       apply(inst, inst.engine->on_room_open(now_));
-      for (auto& out : room_.on_connect(*inst.conn)) send_down(out.conn, std::move(out.text));
+      room_effects(room_.on_open(inst.socket, kRoom, *inst.conn));
     });
   }
 
@@ -237,8 +240,21 @@ class Simulation {
     if (cfg_.keep_trace) trace("i" + std::to_string(inst.index) + " log: " + l.text);
   }
 
-  void send_down(const std::string& conn, std::string text) {
-    auto it = conns_.find(conn);
+  // Executes the room core's effects: frames down the simulated network,
+  // closes as drops. (Persist and Log concern the real server's shell.)
+  void room_effects(mockparty::Effects fx) {
+    for (auto& e : fx) {
+      if (auto* send = std::get_if<mockparty::Send>(&e)) {
+        send_down(send->to, std::move(send->text));
+      } else if (auto* close = std::get_if<mockparty::Close>(&e)) {
+        auto it = conns_.find(close->to);
+        if (it != conns_.end()) close_conn(*it->second, true);
+      }
+    }
+  }
+
+  void send_down(mockparty::SocketId socket, std::string text) {
+    auto it = conns_.find(socket);
     if (it == conns_.end()) return;
     Instance& inst = *it->second;
     const Ms t = std::max(inst.down_free, now_ + uniform(cfg_.net_latency_min, cfg_.net_latency_max));
@@ -253,11 +269,10 @@ class Simulation {
   // Drops the connection on both ends; in-flight messages are lost.
   void close_conn(Instance& inst, bool notify) {
     if (!inst.conn) return;
-    const std::string id = *inst.conn;
-    conns_.erase(id);
+    conns_.erase(inst.socket);
     inst.conn.reset();
     ++inst.conn_gen;
-    for (auto& out : room_.on_close(id)) send_down(out.conn, std::move(out.text));
+    room_effects(room_.on_close(inst.socket));
     if (notify) {
       const auto gen = inst.engine_gen;
       later(inst, now_ + uniform(Ms(1), Ms(300)), gen, [this, &inst] { apply(inst, inst.engine->on_room_closed(now_)); });
@@ -476,7 +491,7 @@ class Simulation {
 
   protocol::Layout room_view() const {
     protocol::Layout out;
-    for (const auto& [k, raw] : room_.state().windows) {
+    for (const auto& [k, raw] : room_state().windows) {
       auto w = protocol::normalise_window(raw);
       if (w && !protocol::is_internal_window_type(w->type)) out[k] = *w;
     }
@@ -501,11 +516,18 @@ class Simulation {
   std::uint64_t seq_ = 0;
   Ms now_{0};
   std::uint64_t hash_ = 1469598103934665603ull;
-  SimRoom room_{"sim-room"};
-  std::map<std::string, Instance*> conns_;
+  const protocol::RoomState& room_state() const {
+    static const protocol::RoomState empty;
+    const auto* st = room_.state(kRoom);
+    return st ? *st : empty;
+  }
+
+  // The real server's semantics, defects included (mockparty's own core).
+  mockparty::PartyCore room_;
+  std::map<mockparty::SocketId, Instance*> conns_;
+  mockparty::SocketId next_socket_ = 1;
   std::uint64_t next_conn_ = 1;
   bool room_down_ = false;
-  bool settling_ = false;
   Ms last_action_at_{0};
 };
 

@@ -83,7 +83,7 @@ std::string strip(std::string s) {
 
 }  // namespace
 
-asio::awaitable<IpcOutcome> ipc_request(const IpcClientConfig& c, std::string line) {
+asio::awaitable<IpcOutcome> ipc_request(IpcClientConfig c, std::string line) {
   if (line.size() > ipc::max_request_bytes)
     co_return failure(IpcFailure::io, "request over " + std::to_string(ipc::max_request_bytes) + " bytes refused");
   unix_socket s(co_await asio::this_coro::executor);
@@ -103,7 +103,7 @@ asio::awaitable<IpcOutcome> ipc_request(const IpcClientConfig& c, std::string li
   co_return IpcOutcome{IpcFailure::none, strip(n ? buf.substr(0, n) : buf)};
 }
 
-asio::awaitable<IpcOutcome> ipc_subscribe(const IpcClientConfig& c, std::function<void(std::string_view)> on_line) {
+asio::awaitable<IpcOutcome> ipc_subscribe(IpcClientConfig c, std::function<void(std::string_view)> on_line) {
   unix_socket s(co_await asio::this_coro::executor);
   std::string buf;
   if (auto f = co_await open(c, s, buf)) co_return *f;

@@ -34,13 +34,16 @@ struct IpcClientConfig {
 // The socket path the app uses: /tmp/wibwob_<instance>.sock, else /tmp/wwdos.sock.
 std::string default_socket_path(const std::optional<std::string>& instance);
 
+// Both coroutines take their arguments by value: a coroutine must not hold
+// references to its caller's temporaries.
+//
 // Sends one request line (ending in '\n') and returns the reply line
 // without its newline, or a failure.
-boost::asio::awaitable<IpcOutcome> ipc_request(const IpcClientConfig& config, std::string line);
+boost::asio::awaitable<IpcOutcome> ipc_request(IpcClientConfig config, std::string line);
 
 // Subscribes to events and calls on_line for each pushed line until the
 // connection ends. Returns how it ended (failure none = clean EOF).
-boost::asio::awaitable<IpcOutcome> ipc_subscribe(const IpcClientConfig& config,
+boost::asio::awaitable<IpcOutcome> ipc_subscribe(IpcClientConfig config,
                                                  std::function<void(std::string_view)> on_line);
 
 }  // namespace wibwob::bridge

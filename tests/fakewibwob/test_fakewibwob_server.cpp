@@ -6,6 +6,7 @@
 // observable event with a deadline (run_until); the few negative checks
 // ("nothing happened") run the loop for a bounded time and then look.
 #include "fakewibwob/server/server.hpp"
+#include "tests/support/io_test_support.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -46,42 +47,9 @@ namespace {
 
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "fakewibwob-test-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const char* name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-// Runs the loop until pred() holds or the deadline passes; returns pred().
-bool run_until(asio::io_context& io, const std::function<bool()>& pred, std::chrono::milliseconds deadline = 5s) {
-  const auto end = steady::now() + deadline;
-  while (!pred()) {
-    if (steady::now() >= end) return false;
-    if (io.stopped()) io.restart();
-    io.run_one_for(5ms);
-  }
-  return true;
-}
-
-// Runs the loop for a bounded time, for checks that something did NOT happen.
-void run_for(asio::io_context& io, std::chrono::milliseconds d) {
-  const auto end = steady::now() + d;
-  while (steady::now() < end) {
-    if (io.stopped()) io.restart();
-    io.run_one_for(5ms);
-  }
-}
+using wibwob::test::run_for;
+using wibwob::test::run_until;
+using wibwob::test::TempDir;
 
 template <class T>
 struct Pending {

@@ -1,0 +1,64 @@
+// Support for tests that run real sockets on an io_context: a temp directory
+// that cleans up after itself, and loops that run the io_context until an
+// observable condition holds (with a deadline) or for a bounded time (for
+// checks that something did NOT happen). Header-only: only tests that do
+// I/O include it, and they link wibwob_net.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include <stdlib.h>  // mkdtemp
+
+#include <boost/asio/io_context.hpp>
+
+namespace wibwob::test {
+
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "wibwob-test") {
+    std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string operator/(const char* name) const { return (path_ / name).string(); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Runs the loop until pred() holds or the deadline passes; returns pred().
+inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& pred,
+                      std::chrono::milliseconds deadline = std::chrono::seconds(5)) {
+  using steady = std::chrono::steady_clock;
+  const auto end = steady::now() + deadline;
+  while (!pred()) {
+    if (steady::now() >= end) return false;
+    if (io.stopped()) io.restart();
+    io.run_one_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+// Runs the loop for a bounded time, for checks that something did NOT happen.
+inline void run_for(boost::asio::io_context& io, std::chrono::milliseconds d) {
+  using steady = std::chrono::steady_clock;
+  const auto end = steady::now() + d;
+  while (steady::now() < end) {
+    if (io.stopped()) io.restart();
+    io.run_one_for(std::chrono::milliseconds(5));
+  }
+}
+
+}  // namespace wibwob::test

@@ -48,8 +48,8 @@ class Simulation {
   SimReport run() {
     for (auto& inst : instances_) start_bridge(*inst);
     // Active phase: people act, faults happen.
-    schedule_next_action(Ms(0));
-    if (cfg_.faults) schedule_next_fault(Ms(0));
+    schedule_poisson(Ms(0), cfg_.actions_per_second, [this] { act(); });
+    if (cfg_.faults) schedule_poisson(Ms(0), cfg_.faults_per_second, [this] { fault(); });
     run_until(cfg_.active);
     say("active phase over at " + std::to_string(now_.count()) + " ms: " + std::to_string(report_.actions) +
         " actions, " + std::to_string(report_.faults) + " faults; settling");
@@ -281,13 +281,15 @@ class Simulation {
 
   // --- people -------------------------------------------------------------------------
 
-  void schedule_next_action(Ms from) {
-    const double mean_ms = 1000.0 / std::max(cfg_.actions_per_second, 0.001);
+  // Calls `fn` at the arrival times of a Poisson process with `per_second`
+  // events, until the end of the active phase.
+  void schedule_poisson(Ms from, double per_second, std::function<void()> fn) {
+    const double mean_ms = 1000.0 / std::max(per_second, 0.001);
     const Ms t = from + Ms(static_cast<std::int64_t>(std::exponential_distribution<double>(1.0 / mean_ms)(rng_)) + 1);
     if (t >= cfg_.active) return;
-    at(t, [this] {
-      act();
-      schedule_next_action(now_);
+    at(t, [this, per_second, fn = std::move(fn)] {
+      fn();
+      schedule_poisson(now_, per_second, fn);
     });
   }
 
@@ -367,16 +369,6 @@ class Simulation {
   }
 
   // --- faults ---------------------------------------------------------------------------
-
-  void schedule_next_fault(Ms from) {
-    const double mean_ms = 1000.0 / std::max(cfg_.faults_per_second, 0.001);
-    const Ms t = from + Ms(static_cast<std::int64_t>(std::exponential_distribution<double>(1.0 / mean_ms)(rng_)) + 1);
-    if (t >= cfg_.active) return;
-    at(t, [this] {
-      fault();
-      schedule_next_fault(now_);
-    });
-  }
 
   void fault() {
     Instance& inst = *instances_[static_cast<std::size_t>(pick(cfg_.instances))];

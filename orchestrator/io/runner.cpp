@@ -1,0 +1,133 @@
+#include "orchestrator/io/runner.hpp"
+
+#include <csignal>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <spdlog/spdlog.h>
+
+#include "bridge/io/ipc_client.hpp"
+#include "orchestrator/io/process.hpp"
+
+namespace wibwob::orchestrator {
+
+namespace asio = boost::asio;
+
+Runner::Runner(asio::io_context& io, Plan plan, SupervisorConfig config, ProbeTimeouts probe)
+    : io_(io),
+      sup_(std::move(plan), config, [] { return fresh_secret(); }),
+      probe_(probe),
+      epoch_(std::chrono::steady_clock::now()),
+      wake_(io),
+      child_signals_(io, SIGCHLD),
+      stop_signals_(io, SIGTERM, SIGINT) {}
+
+Ms Runner::now() const {
+  return std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now() - epoch_);
+}
+
+void Runner::run() {
+  // A dead bridge must not take us down with SIGPIPE (we never write to
+  // children, but the IPC probe writes to sockets).
+  std::signal(SIGPIPE, SIG_IGN);
+  child_signals_.async_wait([this](boost::system::error_code ec, int) {
+    if (!ec) on_child_signal();
+  });
+  stop_signals_.async_wait([this](boost::system::error_code ec, int) {
+    if (!ec) on_stop_signal();
+  });
+  apply(sup_.start(now()));
+  if (!sup_.finished()) io_.run();
+}
+
+void Runner::on_child_signal() {
+  for (const auto& r : reap_children()) apply(sup_.on_exited(r.pid, r.how, now()));
+  if (sup_.finished()) return;
+  child_signals_.async_wait([this](boost::system::error_code ec, int) {
+    if (!ec) on_child_signal();
+  });
+}
+
+void Runner::on_stop_signal() {
+  spdlog::info("stop requested by signal");
+  apply(sup_.request_stop(now()));
+  if (sup_.finished()) return;
+  stop_signals_.async_wait([this](boost::system::error_code ec, int) {
+    if (!ec) on_stop_signal();
+  });
+}
+
+void Runner::apply(Effects effects) {
+  // Effects can produce inputs (a spawn reports its pid at once), which
+  // produce effects: one queue, drained here, never re-entered.
+  queue_.insert(queue_.end(), std::make_move_iterator(effects.begin()), std::make_move_iterator(effects.end()));
+  if (applying_) return;
+  applying_ = true;
+  while (!queue_.empty()) {
+    Effect e = std::move(queue_.front());
+    queue_.erase(queue_.begin());
+    if (auto* s = std::get_if<effect::Start>(&e)) {
+      const std::string& room = sup_.plan().rooms[s->room].room.room_id;
+      std::string cmd;
+      for (const auto& a : s->launch.argv) cmd += (cmd.empty() ? "" : " ") + a;
+      spdlog::info("[{}] starting {}: {}", room, to_string(s->role), cmd);
+      auto r = spawn_process(s->launch);
+      Effects more = r.pid > 0 ? sup_.on_started(s->room, s->role, r.pid, now())
+                               : sup_.on_start_failed(s->room, s->role, r.error, now());
+      queue_.insert(queue_.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    } else if (auto* p = std::get_if<effect::Probe>(&e)) {
+      bridge::IpcClientConfig c;
+      c.socket_path = p->socket_path;
+      c.secret = p->secret;
+      c.connect_timeout = probe_.connect;
+      c.auth_step_timeout = probe_.auth_step;
+      c.reply_timeout = probe_.reply;
+      const std::size_t room = p->room;
+      const std::uint64_t id = p->id;
+      asio::co_spawn(
+          io_,
+          [this, c, room, id]() -> asio::awaitable<void> {
+            auto outcome = co_await bridge::ipc_request(c, "cmd:get_state\n");
+            ProbeReply reply{outcome.failure == bridge::IpcFailure::none, std::move(outcome.text)};
+            apply(sup_.on_probe_result(room, id, reply, now()));
+          },
+          [](std::exception_ptr ex) {
+            if (!ex) return;
+            try {
+              std::rethrow_exception(ex);
+            } catch (const std::exception& err) {
+              spdlog::error("health probe failed unexpectedly: {}", err.what());
+            }
+          });
+    } else if (auto* sig = std::get_if<effect::Signal>(&e)) {
+      const std::string& room = sup_.plan().rooms[sig->room].room.room_id;
+      spdlog::info("[{}] {} {} (pid {})", room, sig->sig == Sig::term ? "SIGTERM to" : "SIGKILL to",
+                   to_string(sig->role), sig->pid);
+      if (auto err = signal_process(sig->pid, sig->sig == Sig::kill); !err.empty())
+        spdlog::warn("[{}] signalling pid {}: {}", room, sig->pid, err);
+    } else if (auto* w = std::get_if<effect::WakeAt>(&e)) {
+      wake_.expires_at(epoch_ + w->at);
+      wake_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) apply(sup_.on_timer(now()));
+      });
+    } else if (auto* l = std::get_if<effect::Log>(&e)) {
+      const auto level = l->level == Level::debug  ? spdlog::level::debug
+                         : l->level == Level::info ? spdlog::level::info
+                         : l->level == Level::warn ? spdlog::level::warn
+                                                   : spdlog::level::err;
+      if (l->room.empty())
+        spdlog::log(level, "{}", l->text);
+      else
+        spdlog::log(level, "[{}] {}", l->room, l->text);
+    } else if (std::holds_alternative<effect::Finished>(e)) {
+      wake_.cancel();
+      boost::system::error_code ignored;
+      child_signals_.cancel(ignored);
+      stop_signals_.cancel(ignored);
+      io_.stop();
+    }
+  }
+  applying_ = false;
+}
+
+}  // namespace wibwob::orchestrator

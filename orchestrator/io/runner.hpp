@@ -1,0 +1,52 @@
+// Runner: drives a Supervisor with real processes, sockets and time.
+//
+// Executes the supervisor's effects (spawn, signal, health probe over the
+// app's IPC socket with the auth handshake, one steady timer for WakeAt) and
+// feeds it what happens (SIGCHLD -> waitpid, probe replies, the timer,
+// SIGTERM/SIGINT -> ordered stop). Logs every effect with spdlog.
+//
+// Executor: single-threaded io_context passed in; run() returns once the
+// supervisor reports Finished (after a stop).
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "orchestrator/core/supervisor.hpp"
+
+namespace wibwob::orchestrator {
+
+struct ProbeTimeouts {
+  Ms connect{500};
+  Ms auth_step{1000};
+  Ms reply{2000};
+};
+
+class Runner {
+ public:
+  Runner(boost::asio::io_context& io, Plan plan, SupervisorConfig config, ProbeTimeouts probe = {});
+  // Starts the apps and runs until everything has stopped.
+  void run();
+
+ private:
+  Ms now() const;
+  void apply(Effects effects);
+  void on_child_signal();
+  void on_stop_signal();
+
+  boost::asio::io_context& io_;
+  Supervisor sup_;
+  ProbeTimeouts probe_;
+  std::chrono::steady_clock::time_point epoch_;
+  boost::asio::steady_timer wake_;
+  boost::asio::signal_set child_signals_;
+  boost::asio::signal_set stop_signals_;
+  bool applying_ = false;
+  Effects queue_;
+};
+
+}  // namespace wibwob::orchestrator

@@ -1,0 +1,214 @@
+// wibwob-rooms: validates room files, prints the spawn plan, and runs one app
+// per room plus a bridge per multiplayer room (docs/orchestrator.md).
+//
+//   wibwob-rooms check FILE...        validate room files
+//   wibwob-rooms plan ROOMS_DIR       validate and print what start would run
+//   wibwob-rooms start ROOMS_DIR      run and supervise until SIGTERM/SIGINT
+//
+// Exit status: 0 ok; 1 invalid room files or a bad option value; 2 a failure
+// to run. Logs go to stderr; `plan` and `check` print their report on stdout.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "orchestrator/core/plan.hpp"
+#include "orchestrator/core/room_file.hpp"
+#include "orchestrator/core/supervisor.hpp"
+#include "orchestrator/io/process.hpp"
+#include "orchestrator/io/runner.hpp"
+
+namespace fs = std::filesystem;
+using namespace wibwob::orchestrator;
+
+namespace {
+
+// Reads and validates the given files. Diagnostics go to stderr; returns
+// the rooms, or nullopt when any file has an error.
+std::optional<std::vector<Room>> load(const std::vector<std::string>& files) {
+  std::vector<Room> rooms;
+  bool failed = false;
+  auto report = [&](const Diagnostic& d) {
+    std::cerr << format(d) << "\n";
+    failed = failed || d.is_error();
+  };
+  for (const auto& f : files) {
+    std::error_code ec;
+    if (!fs::is_regular_file(f, ec)) {
+      report({Diagnostic::Severity::error, f, 0, "not a readable regular file"});
+      continue;
+    }
+    const auto size = fs::file_size(f, ec);
+    if (ec || size > max_room_file_bytes) {
+      report({Diagnostic::Severity::error, f, 0,
+              ec ? "cannot read: " + ec.message()
+                 : "file is " + std::to_string(size) + " bytes; a room file may be at most " +
+                       std::to_string(max_room_file_bytes)});
+      continue;
+    }
+    std::ifstream in(f, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in && !in.eof()) {
+      report({Diagnostic::Severity::error, f, 0, "cannot read the file"});
+      continue;
+    }
+    auto r = parse_room_file(f, text.str());
+    for (const auto& d : r.diagnostics) report(d);
+    if (r.room) rooms.push_back(std::move(*r.room));
+  }
+  for (const auto& d : check_room_set(rooms)) report(d);
+  if (failed) return std::nullopt;
+  return rooms;
+}
+
+std::optional<std::vector<std::string>> room_files(const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::string> files;
+  fs::directory_iterator it(dir, ec);
+  if (ec) {
+    std::cerr << dir << ": error: cannot list the rooms directory: " << ec.message() << "\n";
+    return std::nullopt;
+  }
+  for (const auto& e : it)
+    if (e.path().extension() == ".md") files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  if (files.empty()) {
+    std::cerr << dir << ": error: no room files (*.md) in this directory\n";
+    return std::nullopt;
+  }
+  return files;
+}
+
+struct PlanFlags {
+  std::string socket_dir = "/tmp";
+  std::string app_cmd = "wibwob-dos";
+  std::string bridge_cmd;
+};
+
+void add_plan_flags(CLI::App* cmd, PlanFlags& f) {
+  cmd->add_option("--socket-dir", f.socket_dir,
+                  "directory of the apps' IPC sockets wibwob_<instance_id>.sock (the app's is /tmp; tests use a "
+                  "temp dir with an app command that listens on {socket})")
+      ->capture_default_str();
+  cmd->add_option("--app-cmd", f.app_cmd,
+                  "app command template, split on whitespace, then placeholders substituted: {instance_id} "
+                  "{room_id} {ttyd_port} {socket} {display_name} {layout_path} {partykit_room} {partykit_server}")
+      ->capture_default_str();
+  cmd->add_option("--bridge-cmd", f.bridge_cmd,
+                  "bridge command template (same placeholders; default: the wibwob-bridge next to this binary, "
+                  "with --socket {socket})");
+}
+
+std::optional<Plan> build_plan(const std::string& rooms_dir, const PlanFlags& f) {
+  auto app = parse_command_template(f.app_cmd);
+  if (!app) {
+    std::cerr << "error: --app-cmd: " << app.error().message << "\n";
+    return std::nullopt;
+  }
+  std::string bridge_text = f.bridge_cmd;
+  if (bridge_text.empty()) {
+    const auto dir = executable_dir();
+    bridge_text = (dir ? *dir + "/" : std::string()) + "wibwob-bridge --socket {socket}";
+  }
+  auto bridge = parse_command_template(bridge_text);
+  if (!bridge) {
+    std::cerr << "error: --bridge-cmd: " << bridge.error().message << "\n";
+    return std::nullopt;
+  }
+  auto files = room_files(rooms_dir);
+  if (!files) return std::nullopt;
+  auto rooms = load(*files);
+  if (!rooms) return std::nullopt;
+  PlanOptions o;
+  o.socket_dir = f.socket_dir;
+  o.app_command = *app;
+  o.bridge_command = *bridge;
+  if (f.socket_dir != "/tmp" && f.app_cmd.find("{socket}") == std::string::npos)
+    std::cerr << "warning: --socket-dir is " << f.socket_dir
+              << " but the app command has no {socket}: the app will listen in /tmp and never answer the probe\n";
+  return make_plan(std::move(*rooms), std::move(o));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"wibwob-rooms: one WibWob-DOS app per room file, plus a wibwob-bridge sidecar per multiplayer room "
+               "(see docs/orchestrator.md)"};
+  cli.require_subcommand(1);
+  std::string log_level = "info";
+  cli.add_option("--log-level", log_level, "debug, info, warn or error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+
+  auto* check = cli.add_subcommand("check", "validate room files (every rule of the room-file spec)");
+  std::vector<std::string> check_files;
+  check->add_option("files", check_files, "room files (*.md)")->required();
+
+  auto* plan_cmd = cli.add_subcommand("plan", "validate ROOMS_DIR/*.md and print what `start` would run");
+  std::string plan_dir;
+  PlanFlags plan_flags;
+  plan_cmd->add_option("rooms_dir", plan_dir, "directory of room files")->required();
+  add_plan_flags(plan_cmd, plan_flags);
+
+  auto* start = cli.add_subcommand("start", "run every room's app (and bridge) until SIGTERM/SIGINT");
+  std::string start_dir;
+  PlanFlags start_flags;
+  std::int64_t grace_ms = 5000, ready_ms = 20000;
+  start->add_option("rooms_dir", start_dir, "directory of room files")->required();
+  add_plan_flags(start, start_flags);
+  start->add_option("--stop-grace-ms", grace_ms, "SIGTERM -> SIGKILL grace when stopping")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 600000));
+  start->add_option("--app-ready-timeout-ms", ready_ms,
+                    "restart an app that has not answered an authenticated get_state by then")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 3600000));
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e) == 0 ? 0 : 1;
+  }
+
+  spdlog::set_default_logger(spdlog::stderr_color_mt("rooms"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ rooms: %v");
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  if (*check) {
+    auto rooms = load(check_files);
+    if (!rooms) return 1;
+    for (const auto& r : *rooms)
+      std::cout << "ok: " << r.source << " (room " << r.room_id << ", instance " << r.instance_id
+                << (r.multiplayer ? ", multiplayer: gets a bridge" : ", single-player: no bridge") << ")\n";
+    return 0;
+  }
+  if (*plan_cmd) {
+    auto plan = build_plan(plan_dir, plan_flags);
+    if (!plan) return 1;
+    std::cout << describe(*plan);
+    return 0;
+  }
+  auto plan = build_plan(start_dir, start_flags);
+  if (!plan) return 1;
+  SupervisorConfig config;
+  config.stop_grace = Ms{grace_ms};
+  config.app_ready_timeout = Ms{ready_ms};
+  config.seed = std::random_device{}();
+  try {
+    boost::asio::io_context io;
+    Runner runner(io, std::move(*plan), config);
+    runner.run();
+  } catch (const std::exception& e) {
+    spdlog::error("cannot run: {}", e.what());
+    return 2;
+  }
+  spdlog::info("bye");
+  return 0;
+}

@@ -1,0 +1,274 @@
+// wibwob-rooms over real processes (AC-3): two rooms, one multiplayer and one
+// not, `fakewibwob` as the app and a stand-in bridge script that records its
+// environment and stays alive. Everything lives in a fresh temp dir; every
+// wait is a poll of an observable fact with a deadline.
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <gtest/gtest.h>
+
+#include "bridge/io/ipc_client.hpp"
+#include "protocol/ipc.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string tpl = std::string(base && *base ? base : "/tmp") + "/wibwob-orch-XXXXXX";
+    if (!::mkdtemp(tpl.data())) throw std::runtime_error("mkdtemp failed");
+    path = tpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+void write(const fs::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Polls `pred` every 10 ms until it holds or the deadline passes.
+bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds limit = 15s) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return pred();
+}
+
+std::vector<fs::path> files_with_prefix(const fs::path& dir, const std::string& prefix, const std::string& ext) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.starts_with(prefix) && e.path().extension() == ext) out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::map<std::string, std::string> parse_env(const std::string& text) {
+  std::map<std::string, std::string> env;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (auto eq = line.find('='); eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
+  return env;
+}
+
+// bridge-<instance>.<pid>.env -> pid
+int pid_of(const fs::path& env_file) {
+  const std::string stem = env_file.stem().string();  // bridge-41.<pid>
+  return std::stoi(stem.substr(stem.find('.') + 1));
+}
+
+bool alive(int pid) { return ::kill(pid, 0) == 0; }
+
+// A child process with stdout/stderr to files; SIGTERM + reap on destruction.
+struct Child {
+  pid_t pid = 0;
+  std::optional<int> status;
+  Child(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<std::string> copy = args;
+    std::vector<char*> argv;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid = 0;
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  bool exited() {
+    if (status) return true;
+    int st = 0;
+    if (::waitpid(pid, &st, WNOHANG) == pid) status = st;
+    return status.has_value();
+  }
+  ~Child() {
+    if (pid <= 0 || exited()) return;
+    ::kill(pid, SIGTERM);
+    if (!wait_until([this] { return exited(); }, 10s)) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+const char* kAppWrapper = R"SH(out=$1; inst=$2; shift 2
+echo $$ > "$out/app-$inst.pid.tmp" && mv "$out/app-$inst.pid.tmp" "$out/app-$inst.pid"
+echo $$ >> "$out/app-$inst.starts"
+exec "$@"
+)SH";
+
+// Records its environment, and on SIGTERM whether every app was still alive.
+const char* kBridgeStandIn = R"SH(out=$1; inst=$2; sock=$3
+env | grep '^WIBWOB_' > "$out/bridge-$inst.$$.tmp" && mv "$out/bridge-$inst.$$.tmp" "$out/bridge-$inst.$$.env"
+on_term() {
+  verdict=alive
+  [ -S "$sock" ] || verdict="gone: socket $sock"
+  for f in "$out"/app-*.pid; do kill -0 "$(cat "$f")" 2>/dev/null || verdict="gone: $f"; done
+  echo "$verdict" > "$out/term-$inst.$$.tmp" && mv "$out/term-$inst.$$.tmp" "$out/term-$inst.$$.txt"
+  exit 0
+}
+trap on_term TERM
+while :; do sleep 1 & wait $!; done
+)SH";
+
+const char* kShared = "---\nroom_id: shared\ninstance_id: 41\nttyd_port: 7741\nmultiplayer: true\n"
+                      "partykit_room: shared-space\npartykit_server: http://127.0.0.1:1999\n---\n# Shared\n";
+const char* kSolo = "---\nroom_id: solo\ninstance_id: 42\nttyd_port: 7742\n---\n# Solo\n";
+
+}  // namespace
+
+TEST(OrchRooms, StartsABridgeOnlyForTheMultiplayerRoomRestartsItAndStopsBridgesFirst) {
+  TempDir tmp;
+  const fs::path d = tmp.path;
+  fs::create_directory(d / "rooms");
+  write(d / "rooms" / "shared.md", kShared);
+  write(d / "rooms" / "solo.md", kSolo);
+  write(d / "app.sh", kAppWrapper);
+  write(d / "bridge.sh", kBridgeStandIn);
+  const std::string dir = d.string();
+
+  Child rooms({WIBWOB_ROOMS_BIN, "start", dir + "/rooms", "--socket-dir", dir, "--app-cmd",
+               "/bin/sh " + dir + "/app.sh " + dir + " {instance_id} " + FAKEWIBWOB_BIN +
+                   " --socket {socket} --ui-tick-ms 0 --remove-socket-on-exit",
+               "--bridge-cmd", "/bin/sh " + dir + "/bridge.sh " + dir + " {instance_id} {socket}", "--stop-grace-ms",
+               "5000"},
+              d / "rooms.out", d / "rooms.log");
+  ASSERT_GT(rooms.pid, 0);
+  auto log = [&] { return read(d / "rooms.log"); };
+
+  // 1. The multiplayer room's bridge starts, with the contract's environment.
+  ASSERT_TRUE(wait_until([&] { return !files_with_prefix(d, "bridge-41.", ".env").empty(); })) << log();
+  const fs::path first = files_with_prefix(d, "bridge-41.", ".env").front();
+  auto env = parse_env(read(first));
+  EXPECT_EQ(env["WIBWOB_INSTANCE"], "41");
+  EXPECT_EQ(env["WIBWOB_PARTYKIT_URL"], "http://127.0.0.1:1999");
+  EXPECT_EQ(env["WIBWOB_PARTYKIT_ROOM"], "shared-space");
+  const std::string secret = env["WIBWOB_AUTH_SECRET"];
+  ASSERT_EQ(secret.size(), 64u);
+  EXPECT_EQ(secret.find_first_not_of("0123456789abcdef"), std::string::npos);
+
+  // The bridge's secret is the app's: an authenticated get_state works with it.
+  {
+    boost::asio::io_context io;
+    wibwob::bridge::IpcClientConfig c;
+    c.socket_path = dir + "/wibwob_41.sock";
+    c.secret = secret;
+    auto fut = boost::asio::co_spawn(io, wibwob::bridge::ipc_request(c, "cmd:get_state\n"), boost::asio::use_future);
+    io.run();
+    const auto outcome = fut.get();
+    ASSERT_EQ(outcome.failure, wibwob::bridge::IpcFailure::none) << outcome.text;
+    EXPECT_TRUE(wibwob::protocol::ipc::parse_get_state(outcome.text).ok()) << outcome.text;
+  }
+
+  // 2. The single-player room: healthy, and no bridge (it would have started
+  //    at the moment its app became healthy).
+  ASSERT_TRUE(wait_until([&] { return log().find("[solo] app is healthy") != std::string::npos; })) << log();
+  EXPECT_TRUE(files_with_prefix(d, "bridge-42.", ".env").empty());
+
+  // 3. Kill the bridge: a new one starts; the app is the same process.
+  const std::string app_pid_text = read(d / "app-41.pid");
+  const int app41 = std::stoi(app_pid_text);
+  const int app42 = std::stoi(read(d / "app-42.pid"));
+  const int bridge1 = pid_of(first);
+  ASSERT_EQ(::kill(bridge1, SIGKILL), 0);
+  ASSERT_TRUE(wait_until([&] { return files_with_prefix(d, "bridge-41.", ".env").size() >= 2; })) << log();
+  fs::path second;
+  for (const auto& f : files_with_prefix(d, "bridge-41.", ".env"))
+    if (pid_of(f) != bridge1) second = f;
+  ASSERT_FALSE(second.empty());
+  const int bridge2 = pid_of(second);
+  EXPECT_TRUE(alive(bridge2));
+  EXPECT_EQ(parse_env(read(second))["WIBWOB_AUTH_SECRET"], secret);  // same app, same secret
+  EXPECT_TRUE(alive(app41));
+  EXPECT_EQ(read(d / "app-41.starts"), app_pid_text);  // started once
+  EXPECT_NE(log().find("exited unexpectedly"), std::string::npos);
+
+  // 4. SIGTERM: the bridge is told to stop while every app still runs; then
+  //    the apps stop; wibwob-rooms exits 0.
+  ASSERT_EQ(::kill(rooms.pid, SIGTERM), 0);
+  ASSERT_TRUE(wait_until([&] { return rooms.exited(); })) << log();
+  ASSERT_TRUE(WIFEXITED(*rooms.status)) << log();
+  EXPECT_EQ(WEXITSTATUS(*rooms.status), 0) << log();
+  const fs::path verdict = d / ("term-41." + std::to_string(bridge2) + ".txt");
+  ASSERT_TRUE(fs::exists(verdict)) << "the bridge never got SIGTERM\n" << log();
+  EXPECT_EQ(read(verdict), "alive\n") << log();
+  EXPECT_FALSE(alive(bridge2));
+  EXPECT_FALSE(alive(app41));
+  EXPECT_FALSE(alive(app42));
+  // The fakes exited cleanly on SIGTERM (they remove their sockets then).
+  EXPECT_FALSE(fs::exists(d / "wibwob_41.sock"));
+  EXPECT_FALSE(fs::exists(d / "wibwob_42.sock"));
+  EXPECT_TRUE(files_with_prefix(d, "bridge-42.", ".env").empty());
+  const std::string l = log();
+  EXPECT_LT(l.find("SIGTERM to bridge"), l.find("SIGTERM to app")) << l;
+}
+
+TEST(OrchRooms, CheckAndPlanReportBadRoomFiles) {
+  TempDir tmp;
+  const fs::path d = tmp.path;
+  fs::create_directory(d / "rooms");
+  write(d / "rooms" / "shared.md", kShared);
+  write(d / "rooms" / "typo.md", "---\nroom_id: typo\ninstance_id: 43\nttyd_port: 7743\nmultiplayr: true\n---\n");
+  {
+    Child check({WIBWOB_ROOMS_BIN, "check", (d / "rooms" / "typo.md").string()}, d / "out", d / "err");
+    ASSERT_TRUE(wait_until([&] { return check.exited(); }));
+    EXPECT_EQ(WEXITSTATUS(*check.status), 1);
+    EXPECT_NE(read(d / "err").find("typo.md:5: error: unknown key 'multiplayr' (did you mean 'multiplayer'?)"),
+              std::string::npos)
+        << read(d / "err");
+  }
+  {
+    Child plan({WIBWOB_ROOMS_BIN, "plan", (d / "rooms").string()}, d / "out", d / "err");
+    ASSERT_TRUE(wait_until([&] { return plan.exited(); }));
+    EXPECT_EQ(WEXITSTATUS(*plan.status), 1);
+    EXPECT_EQ(read(d / "out"), "");
+  }
+  write(d / "rooms" / "typo.md", "---\nroom_id: typo\ninstance_id: 41\nttyd_port: 7743\n---\n");
+  {
+    Child plan({WIBWOB_ROOMS_BIN, "plan", (d / "rooms").string()}, d / "out", d / "err");
+    ASSERT_TRUE(wait_until([&] { return plan.exited(); }));
+    EXPECT_EQ(WEXITSTATUS(*plan.status), 1);
+    EXPECT_NE(read(d / "err").find("instance_id 41 is also used by"), std::string::npos) << read(d / "err");
+  }
+  write(d / "rooms" / "typo.md", "---\nroom_id: typo\ninstance_id: 43\nttyd_port: 7743\n---\n");
+  {
+    Child plan({WIBWOB_ROOMS_BIN, "plan", (d / "rooms").string(), "--bridge-cmd", "/x/wibwob-bridge"}, d / "out",
+               d / "err");
+    ASSERT_TRUE(wait_until([&] { return plan.exited(); }));
+    EXPECT_EQ(WEXITSTATUS(*plan.status), 0) << read(d / "err");
+    const std::string out = read(d / "out");
+    EXPECT_NE(out.find("2 room(s), 1 with a bridge"), std::string::npos) << out;
+    EXPECT_NE(out.find("bridge: /x/wibwob-bridge"), std::string::npos) << out;
+    EXPECT_EQ(out.find("WIBWOB_AUTH_SECRET=0"), std::string::npos);
+  }
+}

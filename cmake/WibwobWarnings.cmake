@@ -5,9 +5,10 @@ function(wibwob_target_warnings target)
     -Wconversion -Wimplicit-fallthrough)
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     # GCC 12 false positives at -O2: -Wrestrict on string concatenation
-    # (GCC bug 105329). (-Wnull-dereference is left out: it fires inside
-    # Boost.Asio's executors at -O2.)
-    target_compile_options(${target} PRIVATE -Wno-restrict)
+    # (GCC bug 105329), and -Wmismatched-new-delete inside Boost.Asio's
+    # recycling allocator once it is inlined. (-Wnull-dereference is left out:
+    # it fires inside Boost.Asio's executors at -O2.)
+    target_compile_options(${target} PRIVATE -Wno-restrict -Wno-mismatched-new-delete)
   endif()
   if(WIBWOB_WERROR)
     target_compile_options(${target} PRIVATE -Werror)

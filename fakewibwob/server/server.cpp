@@ -1,5 +1,7 @@
 #include "fakewibwob/server/server.hpp"
 
+#include "net/control_channel.hpp"
+
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -53,39 +55,6 @@ void close_quietly(unix_socket& s) {
   s.close(ec);
 }
 
-// Binds `acc` at `path`: a stale socket file (nothing answers) is replaced, a
-// live one refused, anything that is not a socket left alone.
-std::optional<std::string> bind_unix(unix_acceptor& acc, const std::string& path) {
-  namespace fs = std::filesystem;
-  if (path.empty()) return std::string("empty socket path");
-  if (path.size() >= sizeof(sockaddr_un::sun_path)) return "socket path too long: " + path;
-  std::error_code fec;
-  const auto st = fs::symlink_status(path, fec);
-  if (!fec && fs::exists(st)) {
-    if (!fs::is_socket(st)) return path + " exists and is not a socket; refusing to replace it";
-    unix_socket probe(acc.get_executor());
-    error_code ec;
-    probe.open(asio::local::stream_protocol(), ec);
-    // Non-blocking: a live server with a full backlog answers EAGAIN rather
-    // than blocking us; that still means someone is listening.
-    probe.non_blocking(true, ec);
-    probe.connect(asio::local::stream_protocol::endpoint(path), ec);
-    if (!ec || ec == asio::error::would_block || ec == asio::error::try_again)
-      return "another server is live on " + path;
-    fs::remove(path, fec);
-  }
-  error_code ec;
-  acc.open(asio::local::stream_protocol(), ec);
-  if (!ec) acc.bind(asio::local::stream_protocol::endpoint(path), ec);
-  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    error_code ignored;
-    acc.close(ignored);
-    return "cannot listen on " + path + ": " + ec.message();
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::string default_socket_path(std::optional<int> instance) {
@@ -97,7 +66,12 @@ Server::Server(asio::io_context& io, ServerConfig config)
       config_(std::move(config)),
       app_(config_.core),
       acceptor_(io),
-      control_acceptor_(io),
+      control_(io,
+               [this](const ipc::Json& req) {
+                 net::ControlChannel::Reply r{control_op(req, /*defer_exit=*/true), {}};
+                 if (pending_exit_) r.after_write = [this] { stop(*pending_exit_); };
+                 return r;
+               }),
       wake_(io),
       down_timer_(io),
       started_(clock::now()),
@@ -114,17 +88,16 @@ Server::~Server() {
 
 Millis Server::now() const { return std::chrono::duration_cast<Millis>(clock::now() - started_); }
 
-std::optional<std::string> Server::bind_app() { return bind_unix(acceptor_, config_.socket_path); }
+std::optional<std::string> Server::bind_app() { return net::bind_unix_socket(acceptor_, config_.socket_path); }
 
 std::optional<std::string> Server::start() {
   if (auto err = bind_app()) return err;
   if (!config_.control_path.empty()) {
-    if (auto err = bind_unix(control_acceptor_, config_.control_path)) {
+    if (auto err = control_.open(config_.control_path)) {
       error_code ec;
       acceptor_.close(ec);
       return err;
     }
-    asio::co_spawn(io_, control_loop(), asio::detached);
   }
   started_ok_ = true;
   asio::co_spawn(io_, app_loop(), asio::detached);
@@ -136,7 +109,7 @@ void Server::stop(int code) {
   stopped_ = true;
   error_code ec;
   acceptor_.close(ec);
-  control_acceptor_.close(ec);
+  control_.close();
   wake_.cancel();
   down_timer_.cancel();
   if (current_) close_quietly(*current_);
@@ -144,8 +117,6 @@ void Server::stop(int code) {
   subscribers_.clear();
   for (auto& [id, s] : held_) close_quietly(*s);
   held_.clear();
-  for (const auto& s : control_sessions_) close_quietly(*s);
-  control_sessions_.clear();
   if (started_ok_) {
     std::error_code fec;
     if (config_.remove_socket_on_exit) std::filesystem::remove(config_.socket_path, fec);
@@ -339,37 +310,5 @@ void Server::restart(std::vector<OpenSpec> layout, Millis down) {
 
 // --- control plane transport ------------------------------------------------------
 
-asio::awaitable<void> Server::control_loop() {
-  while (!stopped_) {
-    auto [ec, socket] = co_await control_acceptor_.async_accept(nothrow);
-    if (stopped_ || !control_acceptor_.is_open()) break;
-    if (ec) continue;
-    auto s = std::make_shared<unix_socket>(std::move(socket));
-    control_sessions_.insert(s);
-    asio::co_spawn(io_, control_session(s), asio::detached);
-  }
-}
-
-asio::awaitable<void> Server::control_session(std::shared_ptr<unix_socket> s) {
-  constexpr std::size_t max_line = 1 << 20;
-  std::string buf;
-  while (!stopped_) {
-    auto [ec, n] = co_await asio::async_read_until(*s, asio::dynamic_buffer(buf, max_line), '\n', nothrow);
-    if (ec) break;  // EOF, closed, or a line over max_line
-    std::string_view line(buf.data(), n - 1);
-    auto parsed = ipc::parse_json(line);
-    ipc::Json reply = parsed ? control_op(*parsed, /*defer_exit=*/true)
-                             : ipc::Json{{"ok", false}, {"error", "request is not JSON: " + parsed.error().message}};
-    buf.erase(0, n);
-    const std::string out = reply.dump(-1, ' ', false, ipc::Json::error_handler_t::replace) + "\n";
-    if (!co_await write_all(*s, out)) break;
-    if (pending_exit_) {
-      stop(*pending_exit_);
-      break;
-    }
-  }
-  control_sessions_.erase(s);
-  close_quietly(*s);
-}
 
 }  // namespace wibwob::fakewibwob

@@ -40,6 +40,7 @@
 
 #include "fakewibwob/core/auth.hpp"
 #include "fakewibwob/core/fake_app.hpp"
+#include "net/control_channel.hpp"
 
 namespace wibwob::fakewibwob {
 
@@ -96,8 +97,6 @@ class Server {
   ipc::Json control_op(const ipc::Json& request, bool defer_exit);
   asio::awaitable<void> app_loop();
   asio::awaitable<void> serve(unix_socket socket);
-  asio::awaitable<void> control_loop();
-  asio::awaitable<void> control_session(std::shared_ptr<unix_socket> socket);
   std::optional<std::string> bind_app();
   void set_refusing(bool refuse);
   void broadcast();
@@ -109,7 +108,7 @@ class Server {
   ServerConfig config_;
   FakeApp app_;
   unix_acceptor acceptor_;
-  unix_acceptor control_acceptor_;
+  net::ControlChannel control_;
   asio::steady_timer wake_;       // wakes app_loop when the listener reopens
   asio::steady_timer down_timer_; // restart with down time
   std::chrono::steady_clock::time_point started_;
@@ -122,7 +121,6 @@ class Server {
   unix_socket* current_ = nullptr;  // the connection the app is serving (to cancel on stop)
   std::vector<std::unique_ptr<unix_socket>> subscribers_;
   std::map<std::uint64_t, std::unique_ptr<unix_socket>> held_;  // withheld replies (dialogs)
-  std::set<std::shared_ptr<unix_socket>> control_sessions_;
 };
 
 // Reads and parses a layout file (see parse_layout).

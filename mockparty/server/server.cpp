@@ -41,7 +41,6 @@ using steady = std::chrono::steady_clock;
 namespace {
 
 constexpr std::size_t max_room_bytes = 80;  // keeps state file names < 255 bytes
-constexpr std::size_t max_control_line = 1024 * 1024;
 
 std::int64_t now_epoch_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -327,7 +326,14 @@ awaitable<void> Server::serve(tcp::socket socket) {
 // --- the server --------------------------------------------------------------------
 
 Server::Server(asio::io_context& io, ServerConfig config)
-    : io_(io), config_(std::move(config)), core_(config_.core), acceptor_(io), control_acceptor_(io),
+    : io_(io), config_(std::move(config)), core_(config_.core), acceptor_(io),
+      control_(io,
+               [this](const Json& req) {
+                 bool exit_after = false;
+                 net::ControlChannel::Reply r{control_op(req, exit_after), {}};
+                 if (exit_after) r.after_write = [this, code = req.value("code", 0)] { stop(code); };
+                 return r;
+               }),
       resume_timer_(io), rng_(std::random_device{}()) {}
 
 Server::~Server() = default;
@@ -375,19 +381,7 @@ std::optional<std::string> Server::start() {
   port_ = config_.port;
   if (auto err = open_listener()) return err;
   if (!config_.control_path.empty()) {
-    struct stat st{};
-    // Replace a stale socket file; never touch anything else.
-    if (::lstat(config_.control_path.c_str(), &st) == 0) {
-      if (!S_ISSOCK(st.st_mode)) return "control path exists and is not a socket: " + config_.control_path;
-      ::unlink(config_.control_path.c_str());
-    }
-    beast::error_code ec;
-    asio::local::stream_protocol::endpoint ep(config_.control_path);
-    control_acceptor_.open(ep.protocol(), ec);
-    if (!ec) control_acceptor_.bind(ep, ec);
-    if (!ec) control_acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return "cannot listen on control socket " + config_.control_path + ": " + ec.message();
-    asio::co_spawn(io_, control_loop(), log_exceptions("mockparty control"));
+    if (auto err = control_.open(config_.control_path)) return "control socket: " + *err;
   }
   return std::nullopt;
 }
@@ -460,12 +454,7 @@ void Server::stop(int code) {
   beast::error_code ignored;
   acceptor_.close(ignored);
   resume_timer_.cancel();
-  if (control_acceptor_.is_open()) {
-    control_acceptor_.close(ignored);
-    ::unlink(config_.control_path.c_str());
-  }
-  for (auto& s : control_sessions_) s->close(ignored);
-  control_sessions_.clear();
+  control_.close(/*unlink_file=*/true);
   auto conns = conns_;  // abort() may re-enter and erase
   for (auto& [id, c] : conns) c->abort();
   if (on_exit) on_exit(code);
@@ -665,45 +654,5 @@ Json Server::control_op(const Json& req, bool& exit_after) {
   return fail("unknown op " + op);
 }
 
-awaitable<void> Server::control_loop() {
-  while (control_acceptor_.is_open()) {
-    auto [ec, sock] = co_await control_acceptor_.async_accept(asio::as_tuple(use_awaitable));
-    if (ec) {
-      if (!control_acceptor_.is_open() || ec == asio::error::operation_aborted) co_return;
-      continue;
-    }
-    auto s = std::make_shared<asio::local::stream_protocol::socket>(std::move(sock));
-    control_sessions_.insert(s);
-    asio::co_spawn(io_, control_session(s), log_exceptions("mockparty control session"));
-  }
-}
-
-awaitable<void> Server::control_session(std::shared_ptr<asio::local::stream_protocol::socket> s) {
-  std::string buf;
-  for (;;) {
-    auto [ec, n] = co_await asio::async_read_until(*s, asio::dynamic_buffer(buf, max_control_line), '\n',
-                                                   asio::as_tuple(use_awaitable));
-    if (ec) break;
-    std::string line = buf.substr(0, n);
-    buf.erase(0, n);
-    Json reply;
-    bool exit_after = false;
-    if (auto j = protocol::ipc::parse_json(line)) {
-      reply = control_op(*j, exit_after);
-    } else {
-      reply = Json{{"ok", false}, {"error", j.error().message}};
-    }
-    const std::string out = reply.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
-    auto [wec, wn] = co_await asio::async_write(*s, asio::buffer(out), asio::as_tuple(use_awaitable));
-    (void)wn;
-    if (wec) break;
-    if (exit_after) {
-      auto j = protocol::ipc::parse_json(line);
-      stop(j ? j->value("code", 0) : 0);
-      break;
-    }
-  }
-  control_sessions_.erase(s);
-}
 
 }  // namespace wibwob::mockparty

@@ -43,6 +43,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "mockparty/core/party_core.hpp"
+#include "net/control_channel.hpp"
 #include "mockparty/server/message_log.hpp"
 #include "mockparty/server/state_store.hpp"
 
@@ -117,8 +118,6 @@ class Server {
   void resume_accepting();
   asio::awaitable<void> serve(tcp::socket socket);
   asio::awaitable<void> accept_loop(std::uint64_t generation);
-  asio::awaitable<void> control_loop();
-  asio::awaitable<void> control_session(std::shared_ptr<asio::local::stream_protocol::socket> s);
   int drop(const std::string* room, std::optional<std::uint16_t> code);
   void ensure_room_loaded(const std::string& room);
 
@@ -129,7 +128,7 @@ class Server {
   std::optional<StateStore> store_;
   std::optional<asio::ssl::context> ssl_;
   tcp::acceptor acceptor_;
-  asio::local::stream_protocol::acceptor control_acceptor_;
+  net::ControlChannel control_;
   asio::steady_timer resume_timer_;
   std::uint16_t port_ = 0;
   std::uint64_t accept_generation_ = 0;
@@ -140,7 +139,6 @@ class Server {
   SocketId last_socket_ = 0;
   std::mt19937_64 rng_;
   std::map<SocketId, std::shared_ptr<Connection>> conns_;
-  std::set<std::shared_ptr<asio::local::stream_protocol::socket>> control_sessions_;
 };
 
 }  // namespace wibwob::mockparty

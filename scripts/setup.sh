@@ -19,7 +19,6 @@ packages=(
   libspdlog-dev                        # logs
   libgtest-dev                         # GoogleTest
   librapidcheck-dev                    # property tests
-  libbenchmark-dev                     # micro-benchmarks in bench/
   python3 python3-pytest python3-websocket  # acceptance/ harness (pytest, WebSocket client)
 )
 if [[ "${1:-}" == "--fuzz" ]]; then

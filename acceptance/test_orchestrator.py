@@ -33,14 +33,21 @@ ttyd_port: 7683
 """
 
 
-def bridges_running() -> list[int]:
-    """(pid, ppid, args) of every running wibwob-bridge; callers keep their own children."""
-    out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
+def bridges_running() -> list[tuple[int, int, str]]:
+    """(pid, ppid, args) of every running wibwob-bridge, read from /proc; callers keep their own children."""
     rows = []
-    for line in out.splitlines()[1:]:
-        parts = line.split(None, 2)
-        if len(parts) == 3 and "wibwob-bridge" in parts[2]:
-            rows.append((int(parts[0]), int(parts[1]), parts[2]))
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            args = open(f"/proc/{entry}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+            stat = open(f"/proc/{entry}/stat").read()
+        except OSError:
+            continue  # the process ended meanwhile
+        if "wibwob-bridge" not in args.split(" ")[0]:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        rows.append((int(entry), ppid, args))
     return rows
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "acceptance"))
 import harness  # noqa: E402
-from harness import Bridge, FakeWibWob, Proc, layouts_equal, wait_until  # noqa: E402
+from harness import Bridge, FakeWibWob, MockParty, layouts_equal, room_windows, wait_until  # noqa: E402
 
 T0 = time.monotonic()
 
@@ -53,10 +53,10 @@ def main() -> int:
     results: list[tuple[str, float]] = []
     ok = True
     try:
-        party = Proc([str(harness.bin_dir() / "mockparty"), "--port", "0"], work / "mockparty.log")
+        party = MockParty(work)
         procs.append(party)
-        url = party.endpoint.replace("ws://", "http://")
-        say(f"room server (mockparty) ready at {party.endpoint}")
+        url = party.http_url
+        say(f"room server (mockparty) ready at {party.ws_url}")
 
         names = ["alice", "bob", "carol"]
         apps = {n: FakeWibWob(work, n, ui_tick_ms=20) for n in names}
@@ -70,8 +70,14 @@ def main() -> int:
         def converge(label: str):
             nonlocal ok
             t = time.monotonic()
+            def in_sync():
+                # Every desktop the same, and each the room's windows exactly (no duplicates).
+                if not layouts_equal(all_apps):
+                    return False
+                return sum(all_apps[0].synced_layout().values()) == len(room_windows(party, "live-demo"))
+
             try:
-                wait_until(lambda: layouts_equal(all_apps), args.timeout, f"'{label}' to reach every app")
+                wait_until(in_sync, args.timeout, f"'{label}' to reach every app")
                 took = time.monotonic() - t
                 n = sum(apps["alice"].synced_layout().values())
                 say(f"  in sync on all 3 desktops after {took * 1000:.0f} ms ({n} synced windows each)")
@@ -108,6 +114,12 @@ def main() -> int:
 
         step("a room_chat window opens on bob's desktop (internal: never synced)",
              lambda: apps["bob"].control("open", type="room_chat", x=0, y=0, w=60, h=20))
+
+        def drop_everyone():
+            party.control("drop", room="live-demo", code=1012)
+            apps["alice"].control("open", type="cube", x=20, y=40, w=24, h=8, event=False)
+        step("the room server drops every connection; alice opens a window while the bridges reconnect",
+             drop_everyone)
 
         def restart_bridge():
             bridges["bob"].stop()

@@ -578,6 +578,11 @@ void SyncEngine::handle_poll_reply(const IpcOutcome& o, Ms now, Effects& out) {
     if (!protocol::is_internal_window_type(a.type)) windows.push_back(std::move(a));
   local_ = std::move(windows);
   blocked_.clear();
+  // Forget uncreatable windows the room no longer has (bounded memory).
+  if (!uncreatable_.empty()) {
+    const Layout t = target();
+    std::erase_if(uncreatable_, [&](const std::string& id) { return !t.count(id); });
+  }
   if (!cfg_.sync_layout) return;
   if (!adopted_) {
     if (confirmed_) adopt(out);

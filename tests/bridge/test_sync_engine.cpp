@@ -324,6 +324,21 @@ TEST(SyncEngine, UncreatableWindowsStayInTheRoomAndAreCounted) {
   EXPECT_TRUE(h.deltas().empty());  // absent locally is not a reason to remove
 }
 
+TEST(SyncEngine, AnIdThatWasUncreatableIsForgottenOnceTheRoomDropsIt) {
+  Harness h;
+  h.start();
+  h.open_room(Json{{"windows", {{"B:w3", window("B:w3", "hologram", 1, 1)}}}, {"version", 1}});
+  h.advance(Ms(300));
+  EXPECT_EQ(h.engine.stats().uncreatable, 1u);
+  h.deliver(remote_delta(Json{{"remove", {"B:w3"}}}, 2));
+  h.advance(Ms(300));
+  // The same room id comes back as a window this app can show.
+  h.deliver(remote_delta(Json{{"add", {window("B:w3", "cube", 4, 4)}}}, 3));
+  h.advance(Ms(300));
+  ASSERT_NE(find_type(*h.app, "cube"), nullptr);
+  EXPECT_EQ(h.engine.local_id_of("B:w3"), find_type(*h.app, "cube")->id);
+}
+
 TEST(SyncEngine, FigletTextCarriesItsText) {
   Harness h;
   fakewibwob::OpenSpec s = spec("figlet_text", 1, 1, 40, 8);

@@ -9,6 +9,7 @@
 // are for observable events (a frame, an error, a connect) with deadlines,
 // never sleeps.
 #include "mockparty/server/server.hpp"
+#include "tests/support/io_test_support.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -53,19 +54,7 @@ void require(bool cond, const std::string& what) {
   if (!cond) throw std::runtime_error("requirement failed: " + what);
 }
 
-// A temp directory removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "mockparty-test-XXXXXX").string();
-    require(::mkdtemp(tmpl.data()) != nullptr, "mkdtemp");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using wibwob::test::TempDir;
 
 class MockpartyServer : public ::testing::Test {
  protected:
@@ -381,14 +370,14 @@ bool make_certs(const fs::path& dir) {
 
 TEST_F(MockpartyServer, WssWithAThrowawayCa) {
   TempDir tmp;
-  ASSERT_TRUE(make_certs(tmp.path));
+  ASSERT_TRUE(make_certs(tmp.path()));
   ServerConfig cfg;
-  cfg.tls_cert = (tmp.path / "server.pem").string();
-  cfg.tls_key = (tmp.path / "server.key").string();
+  cfg.tls_cert = (tmp.path() / "server.pem").string();
+  cfg.tls_key = (tmp.path() / "server.key").string();
   start(cfg);
   EXPECT_EQ(server->url(), "wss://127.0.0.1:" + std::to_string(server->port()));
   asio::ssl::context ctx(asio::ssl::context::tls_client);
-  ctx.load_verify_file((tmp.path / "ca.pem").string());
+  ctx.load_verify_file((tmp.path() / "ca.pem").string());
   ctx.set_verify_mode(asio::ssl::verify_peer);
   run([&]() -> awaitable<void> {
     Wss ws(co_await asio::this_coro::executor, ctx);
@@ -543,7 +532,7 @@ TEST_F(MockpartyServer, ControlRejectsMalformedRequests) {
 TEST_F(MockpartyServer, StatePersistsAcrossARestart) {
   TempDir tmp;
   ServerConfig cfg;
-  cfg.state_dir = (tmp.path / "state").string();
+  cfg.state_dir = (tmp.path() / "state").string();
   start(cfg);
   run([&]() -> awaitable<void> {
     auto a = co_await connect(server->port(), "/party/keep%20me?_pk=a");
@@ -551,7 +540,7 @@ TEST_F(MockpartyServer, StatePersistsAcrossARestart) {
     co_await send(*a, delta_x);
     EXPECT_EQ((co_await recv_type(*b, "state_delta"))["version"], 1);  // saved before broadcast
   });
-  EXPECT_TRUE(fs::exists(tmp.path / "state" / "keep%20me.json"));
+  EXPECT_TRUE(fs::exists(tmp.path() / "state" / "keep%20me.json"));
   server->stop();
   TearDown();
 
@@ -568,9 +557,9 @@ TEST_F(MockpartyServer, StatePersistsAcrossARestart) {
 
 TEST_F(MockpartyServer, CorruptStateFileStartsEmpty) {
   TempDir tmp;
-  std::ofstream(tmp.path / "r.json") << "{not json";
+  std::ofstream(tmp.path() / "r.json") << "{not json";
   ServerConfig cfg;
-  cfg.state_dir = tmp.path.string();
+  cfg.state_dir = tmp.path().string();
   start(cfg);
   run([&]() -> awaitable<void> {
     auto c = co_await connect(server->port(), "/party/r");
@@ -581,7 +570,7 @@ TEST_F(MockpartyServer, CorruptStateFileStartsEmpty) {
 TEST_F(MockpartyServer, MessageLogHasEveryMessageInAndOut) {
   TempDir tmp;
   ServerConfig cfg;
-  cfg.log_path = (tmp.path / "log.jsonl").string();
+  cfg.log_path = (tmp.path() / "log.jsonl").string();
   start(cfg);
   run([&]() -> awaitable<void> {
     auto a = co_await connect(server->port(), "/party/r?_pk=a");
@@ -654,7 +643,7 @@ TEST_F(MockpartyServer, FloodOfConnections) {
 TEST_F(MockpartyServer, ControlSocketSpeaksJsonLines) {
   TempDir tmp;
   ServerConfig cfg;
-  cfg.control_path = (tmp.path / "ctl.sock").string();
+  cfg.control_path = (tmp.path() / "ctl.sock").string();
   start(cfg);
   run([&]() -> awaitable<void> {
     asio::local::stream_protocol::socket s(co_await asio::this_coro::executor);

@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "bridge/io/ipc_client.hpp"
+#include "tests/support/io_test_support.hpp"
 #include "protocol/ipc.hpp"
 
 namespace fs = std::filesystem;
@@ -28,19 +29,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tpl = std::string(base && *base ? base : "/tmp") + "/wibwob-orch-XXXXXX";
-    if (!::mkdtemp(tpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using wibwob::test::TempDir;
 
 void write(const fs::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary) << text;
@@ -149,7 +138,7 @@ const char* kSolo = "---\nroom_id: solo\ninstance_id: 42\nttyd_port: 7742\n---\n
 
 TEST(OrchRooms, StartsABridgeOnlyForTheMultiplayerRoomRestartsItAndStopsBridgesFirst) {
   TempDir tmp;
-  const fs::path d = tmp.path;
+  const fs::path d = tmp.path();
   fs::create_directory(d / "rooms");
   write(d / "rooms" / "shared.md", kShared);
   write(d / "rooms" / "solo.md", kSolo);
@@ -235,7 +224,7 @@ TEST(OrchRooms, StartsABridgeOnlyForTheMultiplayerRoomRestartsItAndStopsBridgesF
 
 TEST(OrchRooms, CheckAndPlanReportBadRoomFiles) {
   TempDir tmp;
-  const fs::path d = tmp.path;
+  const fs::path d = tmp.path();
   fs::create_directory(d / "rooms");
   write(d / "rooms" / "shared.md", kShared);
   write(d / "rooms" / "typo.md", "---\nroom_id: typo\ninstance_id: 43\nttyd_port: 7743\nmultiplayr: true\n---\n");

@@ -90,6 +90,7 @@ struct RoomSession::Impl : std::enable_shared_from_this<Impl> {
   bool open = false;
   bool closed_reported = true;
   std::variant<std::monostate, std::unique_ptr<plain_ws>, std::unique_ptr<tls_ws>> ws;
+  std::uint64_t ws_gen = 0;        // the generation that owns `ws`
   std::deque<std::string> queue;
   bool writing = false;
 
@@ -147,12 +148,14 @@ struct RoomSession::Impl : std::enable_shared_from_this<Impl> {
         co_await handshake(*s, results, target, g);
         if (g != gen) co_return;
         ws = std::move(s);
+        ws_gen = g;
         co_await serve<tls_ws>(g, pk);
       } else {
         auto s = std::make_unique<plain_ws>(ex);
         co_await handshake(*s, results, target, g);
         if (g != gen) co_return;
         ws = std::move(s);
+        ws_gen = g;
         co_await serve<plain_ws>(g, pk);
       }
       why = "connection closed";
@@ -236,6 +239,7 @@ struct RoomSession::Impl : std::enable_shared_from_this<Impl> {
 
   asio::awaitable<void> close_now(std::shared_ptr<Impl> self, std::uint64_t g) {
     (void)self;
+    if (ws_gen != g) co_return;  // that connection is gone already
     asio::steady_timer t(ex, cfg.close_timeout);
     co_await std::visit(
         [&](auto& p) -> asio::awaitable<void> {
@@ -248,8 +252,7 @@ struct RoomSession::Impl : std::enable_shared_from_this<Impl> {
           }
         },
         ws);
-    (void)g;
-    teardown();
+    if (ws_gen == g) teardown();
   }
 };
 
@@ -285,11 +288,16 @@ void RoomSession::send(std::string text) {
 }
 
 void RoomSession::close(const std::string& reason) {
-  const auto g = impl_->gen;
   if (impl_->closed_reported) return;
+  const auto g = impl_->gen;
   impl_->open = false;
+  impl_->closed_reported = true;
+  impl_->queue.clear();
   asio::co_spawn(impl_->ex, impl_->close_now(impl_, g), asio::detached);
-  impl_->report_closed(g, reason);
+  if (impl_->callbacks.on_closed) impl_->callbacks.on_closed(reason);
+  // Frames the reader already has in hand are not delivered after the close
+  // (unless the callback already started a new connection, a new generation).
+  if (impl_->gen == g) ++impl_->gen;
 }
 
 bool RoomSession::is_open() const { return impl_->open; }

@@ -8,7 +8,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -104,17 +106,25 @@ int main(int argc, char** argv) {
     spdlog::error("cannot start: {}", e.what());
     return 2;
   }
+  // Shutdown is cancellation: the signal cancels the runtime's scope, every
+  // loop ends at its next await, the room connection sends its close frame
+  // (bounded by its close timeout) and run() returns when nothing is left.
+  boost::asio::cancellation_signal stop;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  boost::asio::steady_timer grace(io);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
     if (ec) return;
     spdlog::info("signal {}: shutting down", sig);
-    runtime->stop();
-    // Give the close frame a moment, then end whatever still waits.
-    grace.expires_after(std::chrono::milliseconds(400));
-    grace.async_wait([&](boost::system::error_code) { io.stop(); });
+    stop.emit(boost::asio::cancellation_type::terminal);
   });
-  runtime->start();
-  io.run();
+  boost::asio::co_spawn(io, runtime->run(), boost::asio::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr e) {
+    signals.cancel();
+    if (e) std::rethrow_exception(e);
+  }));
+  try {
+    io.run();
+  } catch (const std::exception& e) {
+    spdlog::critical("internal error, exiting: {}", e.what());
+    return 70;  // EX_SOFTWARE
+  }
   return 0;
 }

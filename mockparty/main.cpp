@@ -82,6 +82,11 @@ int main(int argc, char** argv) {
     server.stop(0);
   });
   std::cout << "READY " << server.url() << std::endl;  // endl: flushed for whoever waits on it
-  io.run();
+  try {
+    io.run();
+  } catch (const std::exception& e) {
+    spdlog::critical("internal error, exiting: {}", e.what());
+    return 70;  // EX_SOFTWARE
+  }
   return exit_code;
 }

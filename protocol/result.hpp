@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cassert>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -54,6 +55,21 @@ class [[nodiscard]] Result {
 
  private:
   std::variant<T, Error> v_;
+};
+
+// Result<void>: success, or an Error saying why not.
+template <>
+class [[nodiscard]] Result<void> {
+ public:
+  Result() = default;
+  Result(Error error) : e_(std::move(error)) {}  // NOLINT implicit
+
+  bool ok() const noexcept { return !e_.has_value(); }
+  explicit operator bool() const noexcept { return ok(); }
+  const Error& error() const { assert(!ok()); return *e_; }
+
+ private:
+  std::optional<Error> e_;
 };
 
 inline Error make_error(Errc code, std::string message) {

@@ -1,95 +1,44 @@
 #include "bridge/core/sync_engine.hpp"
 
-#include <algorithm>
 #include <utility>
 
 namespace wibwob::bridge {
 
 namespace ipc = protocol::ipc;
 namespace room = protocol::room;
-using protocol::Delta;
 using protocol::Json;
 using protocol::Layout;
-using protocol::RoomState;
-using protocol::Window;
 
 namespace {
 
-// Types the app cannot create from a delta: scramble is unsupported,
-// backrooms_tv opens a modal dialog and blocks the app's UI thread until a
-// person closes it (spec/wibwob-ipc.md).
-bool never_create(std::string_view type) { return type == "scramble" || type == "backrooms_tv"; }
+std::string base_origin(const EngineConfig& c) { return c.origin.empty() ? "b" + std::to_string(c.seed) : c.origin; }
 
-bool needs_path(std::string_view type) { return type == "frame_player" || type == "text_view"; }
-
-// The synced view of a raw room state: valid, non-internal windows only.
-Layout typed_view(const std::map<std::string, Json>& windows, const protocol::Limits& limits,
-                  std::uint64_t* skipped) {
-  Layout out;
-  for (const auto& [key, raw] : windows) {
-    auto w = protocol::normalise_window(raw, limits);
-    if (!w || w->id != key) {
-      if (skipped) ++*skipped;
-      continue;
-    }
-    if (protocol::is_internal_window_type(w->type)) continue;
-    out.emplace(key, std::move(*w));
+const char* verb(WindowCommand::Kind k) {
+  switch (k) {
+    case WindowCommand::Kind::create: return "create";
+    case WindowCommand::Kind::move: return "move";
+    case WindowCommand::Kind::resize: return "resize";
+    case WindowCommand::Kind::close: return "close";
   }
-  return out;
-}
-
-// Drops from `delta` what the state already shows, so a re-send after a
-// reconnect does not put an older write over a newer one when the first send
-// did land. Returns the remaining delta (possibly empty).
-Json prune_against(const Json& delta, const RoomState& state, const protocol::Limits& limits) {
-  auto parsed = protocol::parse_delta(delta, limits);
-  if (!parsed) return Json::object();
-  Delta keep;
-  auto same = [&](const Window& w) {
-    auto it = state.windows.find(w.id);
-    if (it == state.windows.end()) return false;
-    auto cur = protocol::normalise_window(it->second, limits);
-    return cur && cur->same_synced(w);
-  };
-  for (auto& w : parsed->delta.add)
-    if (!same(w)) keep.add.push_back(w);
-  for (auto& id : parsed->delta.remove)
-    if (state.windows.count(id)) keep.remove.push_back(id);
-  for (auto& w : parsed->delta.update)
-    if (!same(w)) keep.update.push_back(w);
-  return keep.empty() ? Json::object() : protocol::to_json(keep);
-}
-
-// "w17" -> 17; 0 for ids not of the app's form.
-std::uint64_t local_id_number(std::string_view id) {
-  if (id.size() < 2 || id.size() > 20 || id[0] != 'w') return 0;
-  std::uint64_t n = 0;
-  for (char c : id.substr(1)) {
-    if (c < '0' || c > '9') return 0;
-    n = n * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return n;
-}
-
-bool json_delta_empty(const Json& d) {
-  if (!d.is_object()) return true;
-  for (const char* k : {"add", "remove", "update"})
-    if (auto it = d.find(k); it != d.end() && it->is_array() && !it->empty()) return false;
-  return true;
+  return "?";
 }
 
 }  // namespace
 
 SyncEngine::SyncEngine(EngineConfig config)
-    : cfg_(std::move(config)), origin_(cfg_.origin), rng_(cfg_.seed), backoff_(cfg_.backoff) {
-  if (origin_.empty()) origin_ = "b" + std::to_string(cfg_.seed);
-}
+    : cfg_(std::move(config)),
+      rng_(cfg_.seed),
+      backoff_(cfg_.backoff),
+      ledger_(cfg_.limits),
+      mirror_(base_origin(cfg_)),
+      reconciler_(CreatePolicy{cfg_.allowed_path_prefixes}),
+      chat_(cfg_.max_chat_queue, cfg_.max_presence) {}
 
 // --- lifecycle -----------------------------------------------------------------
 
 Effects SyncEngine::start(Ms now) {
   Effects out;
-  log(out, LogLevel::info, "bridge engine starting: origin " + origin_ + ", poll every " +
+  log(out, LogLevel::info, "bridge engine starting: origin " + origin() + ", poll every " +
                                std::to_string(cfg_.poll_interval.count()) + " ms" +
                                (cfg_.sync_layout ? "" : ", layout sync off (chat and presence only)"));
   next_poll_at_ = now;
@@ -97,16 +46,15 @@ Effects SyncEngine::start(Ms now) {
   link_ = Link::connecting;
   ++stats_.connects;
   out.emplace_back(effect::ConnectRoom{});
-  pump(now, out);
+  pump(out);
   return out;
 }
 
 std::optional<Ms> SyncEngine::next_deadline() const {
-  std::optional<Ms> d;
+  std::optional<Ms> d = next_poll_at_;
   auto consider = [&](std::optional<Ms> t) {
-    if (t && (!d || *t < *d)) d = t;
+    if (t && *t < *d) d = t;
   };
-  consider(next_poll_at_);
   if (cfg_.relay_chat) consider(next_chat_at_);
   consider(connect_at_);
   consider(sync_deadline_);
@@ -120,7 +68,7 @@ Effects SyncEngine::on_timer(Ms now) {
     next_poll_at_ = now + cfg_.poll_interval;
   }
   if (cfg_.relay_chat && now >= next_chat_at_) {
-    chat_wanted_ = true;
+    chat_.want_pending();
     next_chat_at_ = now + cfg_.chat_poll_interval;
   }
   if (connect_at_ && now >= *connect_at_) {
@@ -131,47 +79,31 @@ Effects SyncEngine::on_timer(Ms now) {
   }
   if (sync_deadline_ && now >= *sync_deadline_) {
     sync_deadline_.reset();
-    out.emplace_back(effect::CloseRoom{"no state_sync within " + std::to_string(cfg_.sync_timeout.count()) + " ms"});
+    close_room("no state_sync within " + std::to_string(cfg_.sync_timeout.count()) + " ms", out);
   }
-  pump(now, out);
+  pump(out);
   return out;
 }
 
 bool SyncEngine::idle() const noexcept {
-  if (inflight_ || !pending_.empty() || !offline_.empty()) return false;
+  if (inflight_ || pending_deltas() != 0) return false;
   if (!cfg_.sync_layout) return true;
-  if (!adopted_ || link_ != Link::synced) return false;
+  if (!mirror_.adopted() || link_ != Link::synced) return false;
   const Layout t = target();
+  const Layout& app = mirror_.believed();
   for (const auto& [id, w] : t)
-    if (!uncreatable_.count(id) && (!app_.count(id) || !app_.at(id).same_synced(w))) return false;
-  for (const auto& [id, w] : app_)
+    if (!reconciler_.refused(id) && (!app.count(id) || !app.at(id).same_synced(w))) return false;
+  for (const auto& [id, w] : app)
     if (!t.count(id)) return false;
   return true;
 }
 
 std::optional<std::int64_t> SyncEngine::confirmed_version() const {
-  if (!confirmed_) return std::nullopt;
-  return confirmed_->version;
+  if (!ledger_.confirmed()) return std::nullopt;
+  return ledger_.confirmed()->version;
 }
 
-std::optional<std::string> SyncEngine::local_id_of(const std::string& room_id) const {
-  auto it = room_to_local_.find(room_id);
-  if (it == room_to_local_.end()) return std::nullopt;
-  return it->second;
-}
-
-std::optional<std::string> SyncEngine::room_id_of(const std::string& local_id) const {
-  auto it = local_to_room_.find(local_id);
-  if (it == local_to_room_.end()) return std::nullopt;
-  return it->second;
-}
-
-Layout SyncEngine::target() const {
-  RoomState view = confirmed_ ? *confirmed_ : RoomState{};
-  for (const auto& p : pending_) protocol::apply_room_delta(view, &p.delta);
-  for (const auto& d : offline_) protocol::apply_room_delta(view, &d);
-  return typed_view(view.windows, cfg_.limits, nullptr);
-}
+Layout SyncEngine::target() const { return typed_view(ledger_.target_state(), cfg_.limits); }
 
 // --- room side -------------------------------------------------------------------
 
@@ -190,14 +122,12 @@ Effects SyncEngine::on_room_closed(Ms now) {
   const bool was_synced = link_ == Link::synced;
   link_ = Link::down;
   sync_deadline_.reset();
-  ping_marks_.clear();
-  presence_.clear();
-  // Pending deltas stay: their fate is unknown until the next state_sync.
+  ledger_.on_connection_lost();
+  chat_.on_link_down();
   schedule_reconnect(now, out);
   if (was_synced)
-    log(out, LogLevel::warn, "room connection lost; " + std::to_string(pending_.size() + offline_.size()) +
-                                 " local change(s) kept for re-send");
-  pump(now, out);
+    log(out, LogLevel::warn, "room connection lost; " + std::to_string(pending_deltas()) + " local change(s) kept for re-send");
+  pump(out);
   return out;
 }
 
@@ -209,16 +139,15 @@ void SyncEngine::schedule_reconnect(Ms now, Effects& out) {
                                std::to_string(backoff_.attempt()) + ")");
 }
 
-void SyncEngine::resync(const std::string& why, Ms now, Effects& out) {
-  ++stats_.resyncs;
-  link_ = Link::connecting;  // closing: nothing more is placed on this connection
-  log(out, LogLevel::warn, "lost track of the room's order (" + why + "); reconnecting for a fresh state_sync");
-  out.emplace_back(effect::CloseRoom{"resync: " + why});
-  (void)now;
+void SyncEngine::close_room(const std::string& reason, Effects& out) {
+  link_ = Link::closing;  // nothing more is read from this connection
+  sync_deadline_.reset();
+  out.emplace_back(effect::CloseRoom{reason});
 }
 
 Effects SyncEngine::on_room_message(std::string_view text, Ms now) {
   Effects out;
+  if (link_ != Link::open_unsynced && link_ != Link::synced) return out;  // closing: late frames
   auto msg = room::decode(text, cfg_.limits);
   if (!msg) {
     ++stats_.bad_room_messages;
@@ -227,146 +156,97 @@ Effects SyncEngine::on_room_message(std::string_view text, Ms now) {
                  " (further ones of this kind are counted, not logged)");
     return out;
   }
+  dispatch_room(std::move(*msg), now, out);
+  pump(out);
+  return out;
+}
+
+void SyncEngine::dispatch_room(room::Message&& msg, Ms now, Effects& out) {
+  (void)now;
   std::visit(
       [&](auto&& m) {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, room::StateSync>) {
-          handle_state_sync(std::move(m), now, out);
+          handle_state_sync(std::move(m), out);
         } else if constexpr (std::is_same_v<T, room::StateDelta>) {
-          handle_remote_delta(std::move(m), now, out);
+          handle_remote_delta(m, out);
         } else if constexpr (std::is_same_v<T, room::Pong>) {
           handle_pong(out);
         } else if constexpr (std::is_same_v<T, room::Presence>) {
-          handle_presence(m, out);
+          chat_.on_presence(m);
         } else if constexpr (std::is_same_v<T, room::ChatMsg>) {
-          if (!cfg_.relay_chat) return;
-          if (chat_inbox_.size() >= cfg_.max_chat_queue) {
-            chat_inbox_.pop_front();
-            ++stats_.chat_dropped;
-            log_once(out, "chat:overflow", LogLevel::warn, "incoming chat faster than the app takes it; dropping oldest");
-          }
-          chat_inbox_.push_back(std::move(m));
+          handle_chat(std::move(m), out);
         } else if constexpr (std::is_same_v<T, room::Rename>) {
-          if (m.name.size() <= 64) {
-            names_[m.conn_id] = m.name;
-            presence_dirty_ = true;
-          }
+          chat_.on_rename(m);
         } else if constexpr (std::is_same_v<T, room::Unknown>) {
           log_once(out, "room:unknown:" + m.type.substr(0, 32), LogLevel::debug,
                    "ignoring room message of unknown type '" + m.type.substr(0, 32) + "'");
         }
         // ping and cursor_pos from the room carry nothing for the bridge.
       },
-      std::move(*msg));
-  pump(now, out);
-  return out;
+      std::move(msg));
 }
 
-void SyncEngine::handle_state_sync(room::StateSync&& m, Ms now, Effects& out) {
-  (void)now;
+void SyncEngine::handle_state_sync(room::StateSync&& m, Effects& out) {
   sync_deadline_.reset();
-  const bool first = !confirmed_.has_value();
-  confirmed_ = std::move(m.state);
-  link_ = Link::synced;
-  ping_marks_.clear();
+  const bool first = !ledger_.has_state();
   std::uint64_t skipped = 0;
-  (void)typed_view(confirmed_->windows, cfg_.limits, &skipped);
+  (void)typed_view(m.state, cfg_.limits, &skipped);
   log(out, LogLevel::info, std::string(first ? "joined" : "rejoined") + " room '" + m.room + "' at version " +
-                               std::to_string(confirmed_->version) + " with " +
-                               std::to_string(confirmed_->windows.size()) + " window(s)" +
-                               (skipped ? " (" + std::to_string(skipped) + " not usable here)" : ""));
+                               std::to_string(m.state.version) + " with " + std::to_string(m.state.windows.size()) +
+                               " window(s)" + (skipped ? " (" + std::to_string(skipped) + " not usable here)" : ""));
+  link_ = Link::synced;
+  auto resend = ledger_.on_state_sync(std::move(m.state));
   if (!cfg_.sync_layout) {
-    pending_.clear();
-    offline_.clear();
+    ledger_.forget_local();
     return;
   }
-  // What we sent but cannot prove was sequenced, then what changed offline:
-  // re-send, minus what the fresh state already shows.
-  std::vector<Json> resend;
-  for (auto& p : pending_) resend.push_back(std::move(p.delta));
-  for (auto& d : offline_) resend.push_back(std::move(d));
-  pending_.clear();
-  offline_.clear();
-  std::size_t sent = 0;
-  for (auto& d : resend) {
-    Json pruned = prune_against(d, *confirmed_, cfg_.limits);
-    if (json_delta_empty(pruned)) continue;
-    send_delta_json(std::move(pruned), out);
-    ++sent;
-  }
-  if (sent) log(out, LogLevel::info, "re-sent " + std::to_string(sent) + " local change(s) after (re)connect");
-  if (!adopted_ && local_) adopt(out);
+  // Sent but not proven sequenced, then changed offline: re-sent, minus what
+  // the fresh state already shows.
+  for (auto& d : resend) send_delta(std::move(d), out);
+  if (!resend.empty())
+    log(out, LogLevel::info, "re-sent " + std::to_string(resend.size()) + " local change(s) after (re)connect");
+  if (!mirror_.adopted() && mirror_.has_poll()) adopt(out);
 }
 
-void SyncEngine::handle_remote_delta(room::StateDelta&& m, Ms now, Effects& out) {
-  if (!cfg_.sync_layout) return;
-  if (link_ != Link::synced || !confirmed_) return;  // before state_sync: cannot place it
+void SyncEngine::handle_remote_delta(const room::StateDelta& m, Effects& out) {
+  if (!cfg_.sync_layout || link_ != Link::synced) return;  // before state_sync: cannot place it
   if (!m.version) {
     ++stats_.bad_room_messages;
     log_once(out, "room:delta-no-version", LogLevel::warn, "skipping state_delta without version");
     return;
   }
-  const std::int64_t v = *m.version;
-  const std::int64_t gap = v - confirmed_->version - 1;
-  if (gap < 0 || static_cast<std::uint64_t>(gap) > pending_.size()) {
-    resync("delta version " + std::to_string(v) + " after " + std::to_string(confirmed_->version) + " with " +
-               std::to_string(pending_.size()) + " own delta(s) unplaced",
-           now, out);
+  auto placed = ledger_.on_remote_delta(*m.version, m.delta ? &*m.delta : nullptr);
+  if (!placed.ok) {
+    ++stats_.resyncs;
+    log(out, LogLevel::warn, "lost track of the room's order (" + placed.why + "); reconnecting for a fresh state_sync");
+    close_room("resync: " + placed.why, out);
     return;
   }
-  // The gap is exactly our own deltas, in the order we sent them.
-  for (std::int64_t i = 0; i < gap; ++i) {
-    protocol::apply_room_delta(*confirmed_, &pending_.front().delta);
-    pending_.pop_front();
-  }
   ++stats_.deltas_received;
-  // A malformed delta still occupies its version (the server sequenced it);
-  // apply_room_delta applies whatever the server applied.
-  if (m.delta) {
-    protocol::apply_room_delta(*confirmed_, &*m.delta);
-    if (auto p = protocol::parse_delta(*m.delta, cfg_.limits); !p || !p->skipped.empty()) {
-      ++stats_.bad_room_messages;
-      log_once(out, "room:delta-content", LogLevel::warn,
-               "a remote delta had entries this bridge cannot use; they are kept in the room state but not applied");
-    }
+  if (placed.content_skipped) {
+    ++stats_.bad_room_messages;
+    log_once(out, "room:delta-content", LogLevel::warn,
+             "a remote delta had entries this bridge cannot use; they are kept in the room state but not applied");
   }
-  confirmed_->version = v;
 }
 
 void SyncEngine::handle_pong(Effects& out) {
-  if (ping_marks_.empty() || !confirmed_) return;
-  const std::uint64_t mark = ping_marks_.front();
-  ping_marks_.pop_front();
-  // Every broadcast sequenced before our ping reached us before this pong,
-  // so our deltas sent before the ping fill the versions right after ours.
-  while (!pending_.empty() && pending_.front().seq <= mark) {
-    protocol::apply_room_delta(*confirmed_, &pending_.front().delta);
-    pending_.pop_front();
-  }
-  const auto bytes = confirmed_->to_json().dump().size();
+  ledger_.on_pong();
+  if (!ledger_.confirmed()) return;
+  const auto bytes = ledger_.confirmed()->to_json().dump().size();
   if (bytes > cfg_.state_warn_bytes)
     log_once(out, "room:state-size", LogLevel::error,
              "the room state is " + std::to_string(bytes / 1024) +
                  " KiB; the room server stops saving and broadcasting past 128 KiB. Close windows to stay under it.");
 }
 
-void SyncEngine::handle_presence(const room::Presence& p, Effects& out) {
-  (void)out;
-  if (p.event == "sync") {
-    presence_.clear();
-    presence_.insert(p.connections.begin(), p.connections.end());
-    if (p.self) self_conn_ = *p.self;
-  } else if (p.event == "join" && p.id) {
-    presence_.insert(*p.id);
-  } else if (p.event == "leave" && p.id) {
-    presence_.erase(*p.id);
-    names_.erase(*p.id);
-  } else {
-    return;
-  }
-  // Bounded: a hostile room cannot make us hold an unbounded participant set.
-  while (presence_.size() > 256) presence_.erase(std::prev(presence_.end()));
-  presence_dirty_ = true;
+void SyncEngine::handle_chat(room::ChatMsg&& m, Effects& out) {
+  if (!cfg_.relay_chat) return;
+  auto c = chat_.on_chat(std::move(m));
+  stats_.chat_dropped += c.dropped;
+  if (c.overflowed)
+    log_once(out, "chat:overflow", LogLevel::warn, "incoming chat faster than the app takes it; dropping oldest");
 }
 
 void SyncEngine::send_room(const room::Message& m, Effects& out) {
@@ -378,9 +258,9 @@ void SyncEngine::send_room(const room::Message& m, Effects& out) {
   out.emplace_back(effect::SendRoom{std::move(*text)});
 }
 
-void SyncEngine::send_delta_json(Json delta, Effects& out) {
+void SyncEngine::send_delta(Json delta, Effects& out) {
   if (link_ != Link::synced) {
-    offline_.push_back(std::move(delta));
+    ledger_.on_offline(std::move(delta));
     return;
   }
   auto text = room::encode(room::Message{room::StateDelta{delta, std::nullopt, std::nullopt}});
@@ -388,23 +268,17 @@ void SyncEngine::send_delta_json(Json delta, Effects& out) {
     log(out, LogLevel::error, "local change too large to send (" + protocol::to_string(text.error()) + "); dropped");
     return;
   }
-  const std::uint64_t seq = next_seq_++;
-  pending_.push_back(Pending{std::move(delta), seq});
+  ledger_.on_sent(std::move(delta));
   out.emplace_back(effect::SendRoom{std::move(*text)});
   ++stats_.deltas_sent;
   // The barrier: its pong proves this delta was sequenced.
   send_room(room::Message{room::Ping{}}, out);
-  ping_marks_.push_back(seq);
-}
-
-void SyncEngine::send_local_delta(const Delta& d, Effects& out) {
-  if (d.empty()) return;
-  send_delta_json(protocol::to_json(d), out);
 }
 
 // --- app side --------------------------------------------------------------------
 
 Effects SyncEngine::on_ipc_event(std::string_view line, Ms now) {
+  (void)now;
   Effects out;
   auto ev = ipc::parse_event_line(line);
   if (!ev) {
@@ -414,128 +288,56 @@ Effects SyncEngine::on_ipc_event(std::string_view line, Ms now) {
   }
   // Any window event may be a change a poll would only see later: poll now.
   if (std::holds_alternative<ipc::Event>(*ev)) poll_wanted_ = true;
-  pump(now, out);
+  pump(out);
   return out;
 }
 
 Effects SyncEngine::on_app_unreachable(Ms now) {
+  (void)now;
   Effects out;
-  if (!app_unreachable_) log(out, LogLevel::warn, "app not reachable over IPC (event subscription refused)");
-  app_unreachable_ = true;
-  pump(now, out);
+  if (!mirror_.unreachable()) log(out, LogLevel::warn, "app not reachable over IPC (event subscription refused)");
+  mirror_.mark_unreachable();
+  pump(out);
   return out;
 }
 
 Effects SyncEngine::on_ipc_reply(std::uint64_t id, const IpcOutcome& o, Ms now) {
+  (void)now;
   Effects out;
-  if (!inflight_ || inflight_->first != id) return out;  // stale: not ours
-  const Op op = std::move(inflight_->second);
-  inflight_.reset();
-
-  if (o.failure != IpcFailure::none) {
-    ++stats_.ipc_failures;
-    if (o.failure == IpcFailure::unreachable) {
-      if (!app_unreachable_) log(out, LogLevel::warn, "app not reachable over IPC (" + o.text + "); will keep polling");
-      app_unreachable_ = true;
-    } else {
-      log_once(out, "ipc:failure:" + std::to_string(static_cast<int>(o.failure)), LogLevel::warn,
-               "IPC request failed: " + o.text);
-    }
-    if (op.kind != OpKind::poll && !op.room_id.empty()) blocked_.insert(op.room_id);
-    if (op.kind == OpKind::chat_receive) {
-      // keep the message for the next try: it is at the front still
-    }
-    pump(now, out);
+  if (!inflight_ || inflight_->first != id) {
+    log(out, LogLevel::error, "IPC reply " + std::to_string(id) + " matches no request in flight (a shell bug); ignored");
     return out;
   }
-
-  switch (op.kind) {
-    case OpKind::poll: handle_poll_reply(o, now, out); break;
-    case OpKind::create:
-    case OpKind::move:
-    case OpKind::resize:
-    case OpKind::close: handle_window_reply(op, o, out); break;
-    case OpKind::chat_pending: {
-      auto r = ipc::classify_reply(o.text);
-      if (r.kind == ipc::ReplyKind::data && r.data.is_array()) {
-        for (const auto& t : r.data) {
-          if (!t.is_string() || t.get_ref<const std::string&>().empty()) continue;
-          room::ChatMsg m;
-          m.sender = display_name_.value_or("");
-          if (m.sender.empty()) m.sender = origin_;
-          m.text = t.get<std::string>();
-          send_room(room::Message{std::move(m)}, out);
-          ++stats_.chat_out;
-        }
-      } else if (r.kind != ipc::ReplyKind::err) {
-        ++stats_.bad_ipc_replies;
-      }
-      break;
-    }
-    case OpKind::chat_receive: {
-      auto r = ipc::classify_reply(o.text);
-      if (!chat_inbox_.empty()) chat_inbox_.pop_front();
-      if (r.kind == ipc::ReplyKind::ok) {
-        ++stats_.chat_in;
-      } else {
-        log_once(out, "ipc:chat-receive", LogLevel::info, "app did not take room chat: " + r.message);
-      }
-      break;
-    }
-    case OpKind::presence: {
-      auto r = ipc::classify_reply(o.text);
-      if (r.kind != ipc::ReplyKind::ok) log_once(out, "ipc:presence", LogLevel::info, "app did not take presence: " + r.message);
-      break;
-    }
-    case OpKind::display_name: {
-      auto r = ipc::classify_reply(o.text);
-      std::string name = r.kind == ipc::ReplyKind::text ? r.message : std::string();
-      const bool valid = !name.empty() && name.size() <= 20 &&
-                         std::all_of(name.begin(), name.end(), [](char c) {
-                           return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
-                         });
-      display_name_ = valid ? name : std::string();
-      break;
-    }
+  const Op op = std::move(inflight_->second);
+  inflight_.reset();
+  if (o.failure != IpcFailure::none) {
+    handle_ipc_failure(op, o, out);
+  } else if (std::holds_alternative<Poll>(op)) {
+    handle_poll_reply(o, out);
+  } else if (auto* cmd = std::get_if<WindowCommand>(&op)) {
+    handle_window_reply(*cmd, o, out);
+  } else {
+    handle_chat_reply(std::get<ChatRelay::Kind>(op), o, out);
   }
-  pump(now, out);
+  pump(out);
   return out;
 }
 
-Window SyncEngine::to_room_window(const ipc::AppWindow& a, const std::string& room_id) const {
-  Window w;
-  w.id = room_id;
-  w.type = a.type;
-  w.x = a.x;
-  w.y = a.y;
-  w.w = a.w;
-  w.h = a.h;
-  w.path = a.path;
-  // figlet_text is re-created from its text, which the app shows as the title.
-  if (a.type == "figlet_text") w.extra["text"] = a.title;
-  return w;
+void SyncEngine::handle_ipc_failure(const Op& op, const IpcOutcome& o, Effects& out) {
+  ++stats_.ipc_failures;
+  if (o.failure == IpcFailure::unreachable) {
+    if (!mirror_.unreachable()) log(out, LogLevel::warn, "app not reachable over IPC (" + o.text + "); will keep polling");
+    mirror_.mark_unreachable();
+  } else {
+    log_once(out, "ipc:failure:" + std::to_string(static_cast<int>(o.failure)), LogLevel::warn,
+             "IPC request failed: " + o.text);
+  }
+  // A window command that failed waits for the next poll; a chat line that
+  // was not shown stays at the front of the inbox.
+  if (auto* cmd = std::get_if<WindowCommand>(&op)) reconciler_.block(cmd->room_id);
 }
 
-std::string SyncEngine::new_room_id(const std::string& local_id) const { return origin_ + ":" + local_id; }
-
-void SyncEngine::reset_app_mapping(const std::string& why, Effects& out) {
-  ++stats_.app_restarts;
-  max_local_number_ = 0;
-  last_poll_ids_.clear();
-  ++app_epoch_;
-  origin_ = cfg_.origin.empty() ? "b" + std::to_string(cfg_.seed) : cfg_.origin;
-  origin_ += "." + std::to_string(app_epoch_);
-  room_to_local_.clear();
-  local_to_room_.clear();
-  app_.clear();
-  awaiting_id_.clear();
-  blocked_.clear();
-  adopted_ = false;
-  log(out, LogLevel::warn, "app restart detected (" + why + "): old window mapping discarded");
-}
-
-void SyncEngine::handle_poll_reply(const IpcOutcome& o, Ms now, Effects& out) {
-  (void)now;
+void SyncEngine::handle_poll_reply(const IpcOutcome& o, Effects& out) {
   auto state = ipc::parse_get_state(o.text);
   if (!state) {
     ++stats_.bad_ipc_replies;
@@ -545,289 +347,76 @@ void SyncEngine::handle_poll_reply(const IpcOutcome& o, Ms now, Effects& out) {
     return;
   }
   ++stats_.polls;
-  if (app_unreachable_) {
-    app_unreachable_ = false;
-    // The app was gone and answers again: a new process whose ids restart
-    // at w1. Adoption below re-maps windows that are still there by content.
-    if (adopted_ || !room_to_local_.empty()) reset_app_mapping("IPC came back after the app was unreachable", out);
+  if (auto restart = mirror_.observe_poll(std::move(state->windows))) {
+    ++stats_.app_restarts;
+    log(out, LogLevel::warn, "app restart detected (" + *restart + "): old window mapping discarded");
   }
-  // Ids come from a per-process counter and are never reused, so a window
-  // we have not seen before whose number is not above every number seen so
-  // far, or a mapped id showing another type, proves a new process.
-  for (const auto& a : state->windows) {
-    const std::uint64_t n = local_id_number(a.id);
-    auto it = local_to_room_.find(a.id);
-    if (it != local_to_room_.end()) {
-      auto w = app_.find(it->second);
-      if (w != app_.end() && w->second.type != a.type) {
-        reset_app_mapping("window " + a.id + " changed type", out);
-        break;
-      }
-    } else if (n != 0 && n <= max_local_number_ && !last_poll_ids_.count(a.id)) {
-      reset_app_mapping("new window " + a.id + " has an id the app already used", out);
-      break;
-    }
-  }
-  last_poll_ids_.clear();
-  for (const auto& a : state->windows) {
-    max_local_number_ = std::max(max_local_number_, local_id_number(a.id));
-    last_poll_ids_.insert(a.id);
-  }
-  std::vector<ipc::AppWindow> windows;
-  for (auto& a : state->windows)
-    if (!protocol::is_internal_window_type(a.type)) windows.push_back(std::move(a));
-  local_ = std::move(windows);
-  blocked_.clear();
-  // Forget uncreatable windows the room no longer has (bounded memory).
-  if (!uncreatable_.empty()) {
-    const Layout t = target();
-    std::erase_if(uncreatable_, [&](const std::string& id) { return !t.count(id); });
-  }
+  reconciler_.on_poll(target());
   if (!cfg_.sync_layout) return;
-  if (!adopted_) {
-    if (confirmed_) adopt(out);
+  if (!mirror_.adopted()) {
+    if (ledger_.has_state()) adopt(out);
     return;
   }
-
-  // Windows created without an id in the reply (text_editor): the newest
-  // unmapped local window of that type is the one.
-  for (auto it = awaiting_id_.begin(); it != awaiting_id_.end();) {
-    const ipc::AppWindow* best = nullptr;
-    for (const auto& a : *local_)
-      if (a.type == it->second && !local_to_room_.count(a.id) &&
-          (!best || a.id.size() > best->id.size() || (a.id.size() == best->id.size() && a.id > best->id)))
-        best = &a;
-    if (best) {
-      room_to_local_[it->first] = best->id;
-      local_to_room_[best->id] = it->first;
-    } else {
-      app_.erase(it->first);  // it did not appear: let reconcile try again
-    }
-    it = awaiting_id_.erase(it);
-  }
-
-  // Local changes: what the app shows against what we believed it shows.
-  Layout now_shown;
-  for (const auto& a : *local_) {
-    auto it = local_to_room_.find(a.id);
-    std::string rid;
-    if (it == local_to_room_.end()) {
-      rid = new_room_id(a.id);
-      local_to_room_[a.id] = rid;
-      room_to_local_[rid] = a.id;
-    } else {
-      rid = it->second;
-    }
-    now_shown[rid] = to_room_window(a, rid);
-  }
-  // Mapped windows that vanished were closed by a person.
-  for (auto it = room_to_local_.begin(); it != room_to_local_.end();) {
-    if (!now_shown.count(it->first) && app_.count(it->first)) {
-      local_to_room_.erase(it->second);
-      it = room_to_local_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  Delta d = protocol::diff(app_, now_shown);
-  app_ = std::move(now_shown);
-  if (!d.empty()) {
-    send_local_delta(d, out);
-    log(out, LogLevel::debug, "local change: +" + std::to_string(d.add.size()) + " ~" +
-                                  std::to_string(d.update.size()) + " -" + std::to_string(d.remove.size()));
-  }
+  const protocol::Delta d = mirror_.take_local_changes();
+  if (d.empty()) return;
+  send_delta(protocol::to_json(d), out);
+  log(out, LogLevel::debug, "local change: +" + std::to_string(d.add.size()) + " ~" + std::to_string(d.update.size()) +
+                                " -" + std::to_string(d.remove.size()));
 }
 
 void SyncEngine::adopt(Effects& out) {
   // First contact between this app and the room (bridge start, app restart):
   // match local windows to room windows by content, push the rest.
-  adopted_ = true;
-  Layout room_view = target();
-  std::set<std::string> taken;
-  for (const auto& [rid, local] : room_to_local_) taken.insert(rid);
-  Delta push;
-  Layout shown;
-  std::size_t matched = 0;
-  for (const auto& a : *local_) {
-    if (auto it = local_to_room_.find(a.id); it != local_to_room_.end()) {
-      shown[it->second] = to_room_window(a, it->second);
-      continue;
-    }
-    std::optional<std::string> match;
-    for (const auto& [rid, w] : room_view) {
-      if (taken.count(rid)) continue;
-      if (to_room_window(a, rid).same_synced(w)) {
-        match = rid;
-        break;
-      }
-    }
-    const std::string rid = match ? *match : new_room_id(a.id);
-    taken.insert(rid);
-    room_to_local_[rid] = a.id;
-    local_to_room_[a.id] = rid;
-    shown[rid] = to_room_window(a, rid);
-    if (match) {
-      ++matched;
-    } else {
-      push.add.push_back(shown[rid]);
-    }
-  }
-  app_ = std::move(shown);
-  log(out, LogLevel::info, "matched " + std::to_string(matched) + " local window(s) to the room, pushing " +
-                               std::to_string(push.add.size()) + " new one(s)");
-  send_local_delta(push, out);
+  auto a = mirror_.adopt(target());
+  log(out, LogLevel::info, "matched " + std::to_string(a.matched) + " local window(s) to the room, pushing " +
+                               std::to_string(a.push.add.size()) + " new one(s)");
+  if (!a.push.empty()) send_delta(protocol::to_json(a.push), out);
 }
 
-bool SyncEngine::creatable(const Window& w, std::string* why) const {
-  if (!protocol::is_known_window_type(w.type)) {
-    *why = "unknown window type '" + w.type + "'";
-    return false;
-  }
-  if (never_create(w.type)) {
-    *why = "type '" + w.type + "' cannot be created over IPC";
-    return false;
-  }
-  if (needs_path(w.type) && !w.path) {
-    *why = "type '" + w.type + "' needs a path";
-    return false;
-  }
-  if (w.path) {
-    const std::string& p = *w.path;
-    const bool absolute = !p.empty() && p[0] == '/';
-    const bool dotdot = p.find("/../") != std::string::npos || (p.size() >= 3 && p.compare(p.size() - 3, 3, "/..") == 0);
-    const bool control = std::any_of(p.begin(), p.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
-    bool allowed = cfg_.allowed_path_prefixes.empty();
-    for (const auto& prefix : cfg_.allowed_path_prefixes)
-      if (p.compare(0, prefix.size(), prefix) == 0) allowed = true;
-    if (!absolute || dotdot || control || !allowed) {
-      *why = "path outside the local policy";
-      return false;
-    }
-  }
-  if (w.type == "figlet_text") {
-    auto t = w.extra.find("text");
-    if (t == w.extra.end() || !t->is_string() || t->get_ref<const std::string&>().empty()) {
-      *why = "figlet_text without text";
-      return false;
-    }
-  }
-  return true;
-}
-
-std::optional<SyncEngine::Op> SyncEngine::next_window_op(const Layout& target) {
-  for (const auto& [rid, w] : target) {
-    if (blocked_.count(rid) || uncreatable_.count(rid) || awaiting_id_.count(rid)) continue;
-    auto shown = app_.find(rid);
-    if (shown == app_.end()) {
-      std::string why;
-      if (!creatable(w, &why)) {
-        uncreatable_.insert(rid);
-        ++stats_.uncreatable;
-        continue;
-      }
-      return Op{OpKind::create, rid, w};
-    }
-    const Window& cur = shown->second;
-    if (cur.same_synced(w)) continue;
-    if (cur.type != w.type || cur.path != w.path) return Op{OpKind::close, rid, cur};
-    if (cur.x != w.x || cur.y != w.y) return Op{OpKind::move, rid, w};
-    if (cur.w != w.w || cur.h != w.h) return Op{OpKind::resize, rid, w};
-  }
-  for (const auto& [rid, cur] : app_) {
-    if (blocked_.count(rid) || target.count(rid)) continue;
-    return Op{OpKind::close, rid, cur};
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> SyncEngine::build_window_command(const Op& op) {
-  const Window& w = op.target;
-  const auto local = room_to_local_.find(op.room_id);
-  protocol::Result<std::string> line = protocol::make_error(protocol::Errc::bad_value, "no command");
-  auto num = [](std::int32_t v) { return std::to_string(v); };
-  switch (op.kind) {
-    case OpKind::create: {
-      ipc::Params p{{"type", w.type}, {"x", num(w.x)}, {"y", num(w.y)}, {"w", num(w.w)}, {"h", num(w.h)}};
-      if (w.path) p.emplace_back("path", *w.path);
-      if (auto t = w.extra.find("text"); t != w.extra.end() && t->is_string()) p.emplace_back("text", t->get<std::string>());
-      line = ipc::build_request("create_window", p);
-      break;
-    }
-    case OpKind::move:
-      if (local == room_to_local_.end()) return std::nullopt;
-      line = ipc::build_request("move_window", {{"id", local->second}, {"x", num(w.x)}, {"y", num(w.y)}});
-      break;
-    case OpKind::resize:
-      if (local == room_to_local_.end()) return std::nullopt;
-      line = ipc::build_request("resize_window", {{"id", local->second}, {"width", num(w.w)}, {"height", num(w.h)}});
-      break;
-    case OpKind::close:
-      if (local == room_to_local_.end()) return std::nullopt;
-      line = ipc::build_request("close_window", {{"id", local->second}});
-      break;
-    default: return std::nullopt;
-  }
-  if (!line) return std::nullopt;
-  return std::move(*line);
-}
-
-void SyncEngine::handle_window_reply(const Op& op, const IpcOutcome& o, Effects& out) {
-  auto r = ipc::classify_reply(o.text);
+void SyncEngine::handle_window_reply(const WindowCommand& cmd, const IpcOutcome& o, Effects& out) {
+  using Kind = WindowCommand::Kind;
+  const auto r = ipc::classify_reply(o.text);
   const bool ok = r.kind == ipc::ReplyKind::success || r.kind == ipc::ReplyKind::ok;
-  switch (op.kind) {
-    case OpKind::create:
-      if (!ok) {
-        uncreatable_.insert(op.room_id);
-        ++stats_.uncreatable;
-        log_once(out, "create:" + op.target.type, LogLevel::warn,
-                 "app refused to create a '" + op.target.type + "' window (" + r.message +
-                     "); it stays in the room, not shown here");
-        return;
-      }
-      app_[op.room_id] = op.target;
-      if (r.id) {
-        room_to_local_[op.room_id] = *r.id;
-        local_to_room_[*r.id] = op.room_id;
-      } else {
-        awaiting_id_[op.room_id] = op.target.type;
-        poll_wanted_ = true;
-      }
-      return;
-    case OpKind::move:
-    case OpKind::resize:
-      if (!ok) {
-        blocked_.insert(op.room_id);  // the next poll tells what happened
-        poll_wanted_ = true;
-        return;
-      }
-      if (auto it = app_.find(op.room_id); it != app_.end()) {
-        if (op.kind == OpKind::move) {
-          it->second.x = op.target.x;
-          it->second.y = op.target.y;
-        } else {
-          it->second.w = op.target.w;
-          it->second.h = op.target.h;
-        }
-      }
-      return;
-    case OpKind::close: {
-      const bool gone = ok || (r.kind == ipc::ReplyKind::failure && r.message == "Window not found");
-      if (!gone) {
-        blocked_.insert(op.room_id);
-        return;
-      }
-      app_.erase(op.room_id);
-      if (auto it = room_to_local_.find(op.room_id); it != room_to_local_.end()) {
-        local_to_room_.erase(it->second);
-        room_to_local_.erase(it);
-      }
-      return;
-    }
-    default: return;
+  if (cmd.kind == Kind::create && !ok) {
+    ++stats_.uncreatable;
+    reconciler_.refuse(Refusal{cmd.room_id, cmd.target.type, "the app refused: " + r.message});
+    log_once(out, "create:" + cmd.target.type, LogLevel::warn,
+             "app refused to create a '" + cmd.target.type + "' window (" + r.message +
+                 "); it stays in the room, not shown here");
+    return;
+  }
+  const bool gone = cmd.kind == Kind::close && r.kind == ipc::ReplyKind::failure && r.message == "Window not found";
+  if (!ok && !gone) {
+    reconciler_.block(cmd.room_id);  // the next poll tells what happened
+    if (cmd.kind != Kind::close) poll_wanted_ = true;
+    log(out, LogLevel::debug, std::string(verb(cmd.kind)) + " of " + cmd.room_id + " failed: " + r.message);
+    return;
+  }
+  switch (cmd.kind) {
+    case Kind::create:
+      mirror_.on_created(cmd.room_id, cmd.target, r.id);
+      if (!r.id) poll_wanted_ = true;  // the id comes with the next poll
+      break;
+    case Kind::move: mirror_.on_moved(cmd.room_id, cmd.target.x, cmd.target.y); break;
+    case Kind::resize: mirror_.on_resized(cmd.room_id, cmd.target.w, cmd.target.h); break;
+    case Kind::close: mirror_.on_closed(cmd.room_id); break;
   }
 }
 
-// --- scheduling ------------------------------------------------------------------
+void SyncEngine::handle_chat_reply(ChatRelay::Kind kind, const IpcOutcome& o, Effects& out) {
+  auto d = chat_.on_reply(kind, o, origin());
+  for (auto& m : d.to_room) {
+    send_room(room::Message{std::move(m)}, out);
+    ++stats_.chat_out;
+  }
+  if (d.delivered) ++stats_.chat_in;
+  if (d.bad_reply) ++stats_.bad_ipc_replies;
+  if (!d.refused.empty())
+    log_once(out, "ipc:chat:" + std::to_string(static_cast<int>(kind)), LogLevel::info,
+             "app did not take room chat or presence: " + d.refused);
+}
+
+// --- the IPC slot ------------------------------------------------------------------
 
 void SyncEngine::issue(Op op, std::string line, Effects& out) {
   const std::uint64_t id = next_ipc_id_++;
@@ -836,70 +425,50 @@ void SyncEngine::issue(Op op, std::string line, Effects& out) {
   out.emplace_back(effect::SendIpc{id, std::move(line)});
 }
 
-void SyncEngine::pump(Ms now, Effects& out) {
-  (void)now;
+// Polls first (they are how the bridge sees the app), then window commands,
+// then chat: one request at a time on the app's single IPC slot.
+void SyncEngine::pump(Effects& out) {
   if (inflight_) return;
-  auto simple = [&](OpKind kind, std::string_view name, const ipc::Params& p = {}) {
-    auto line = ipc::build_request(name, p);
-    if (!line) {
-      log(out, LogLevel::error, std::string("cannot build ") + std::string(name) + ": " + protocol::to_string(line.error()));
-      return false;
-    }
-    issue(Op{kind, {}, {}}, std::move(*line), out);
-    return true;
-  };
   if (poll_wanted_) {
     poll_wanted_ = false;
-    if (simple(OpKind::poll, "get_state")) return;
+    if (auto line = ipc::build_request("get_state", {})) return issue(Poll{}, std::move(*line), out);
   }
-  if (app_unreachable_) return;  // only polls probe a missing app
-  if (cfg_.sync_layout && adopted_ && confirmed_) {
-    while (auto op = next_window_op(target())) {
-      if (auto line = build_window_command(*op)) {
-        issue(std::move(*op), std::move(*line), out);
-        return;
-      }
-      // Cannot express it as a request (too long, no local id): skip it.
-      if (op->kind == OpKind::create) {
-        uncreatable_.insert(op->room_id);
-        ++stats_.uncreatable;
-      } else {
-        blocked_.insert(op->room_id);
-      }
+  if (mirror_.unreachable()) return;  // only polls probe a missing app
+  if (pump_windows(out)) return;
+  pump_chat(out);
+}
+
+bool SyncEngine::pump_windows(Effects& out) {
+  if (!cfg_.sync_layout || !mirror_.adopted() || !ledger_.has_state()) return false;
+  const Layout t = target();
+  while (auto step = reconciler_.next_step(t, mirror_)) {
+    if (auto* cmd = std::get_if<WindowCommand>(&*step)) {
+      std::string line = std::move(cmd->line);
+      issue(std::move(*cmd), std::move(line), out);
+      return true;
+    }
+    if (auto* refusal = std::get_if<Refusal>(&*step)) {
+      ++stats_.uncreatable;
+      log_once(out, "uncreatable:" + refusal->why, LogLevel::info,
+               "room window " + refusal->room_id + " (" + refusal->type + ") is not shown here: " + refusal->why);
+      reconciler_.refuse(*refusal);
+    } else {
+      reconciler_.block(std::get<Deferral>(*step).room_id);
     }
   }
-  if (!cfg_.relay_chat) return;
-  if (display_name_wanted_) {
-    display_name_wanted_ = false;
-    if (simple(OpKind::display_name, "room_chat_display_name")) return;
-  }
-  if (!chat_inbox_.empty()) {
-    const auto& m = chat_inbox_.front();
-    ipc::Params p{{"sender", m.sender.substr(0, 64)}, {"text", m.text}};
-    if (m.ts) p.emplace_back("ts", std::to_string(*m.ts / 1000));
-    auto line = ipc::build_request("room_chat_receive", p);
-    if (line) {
-      issue(Op{OpKind::chat_receive, {}, {}}, std::move(*line), out);
-      return;
-    }
-    chat_inbox_.pop_front();
-    ++stats_.chat_dropped;
+  return false;
+}
+
+bool SyncEngine::pump_chat(Effects& out) {
+  if (!cfg_.relay_chat) return false;
+  ChatRelay::Counts counts;
+  auto req = chat_.take_request(link_ == Link::synced, counts);
+  stats_.chat_dropped += counts.dropped;
+  if (counts.too_long)
     log_once(out, "chat:too-long", LogLevel::warn, "a room chat message is too long for the app's IPC; dropped");
-  }
-  if (presence_dirty_) {
-    presence_dirty_ = false;
-    Json list = Json::array();
-    for (const auto& c : presence_) {
-      Json e = {{"id", c == self_conn_ ? c + " (me)" : c}};
-      if (auto n = names_.find(c); n != names_.end()) e["name"] = n->second;
-      list.push_back(std::move(e));
-    }
-    if (simple(OpKind::presence, "room_presence", {{"participants", list.dump()}})) return;
-  }
-  if (chat_wanted_ && link_ == Link::synced) {
-    chat_wanted_ = false;
-    if (simple(OpKind::chat_pending, "room_chat_pending")) return;
-  }
+  if (!req) return false;
+  issue(req->kind, std::move(req->line), out);
+  return true;
 }
 
 // --- logging ---------------------------------------------------------------------

@@ -1,47 +1,51 @@
-// RoomSession: one WebSocket (ws:// or wss://) connection at a time to a
-// PartyKit room, opened on request, with a bounded send queue.
+// RoomSession: the bridge's link to a PartyKit room, one WebSocket (ws:// or
+// wss://) connection at a time.
 //
-// The engine decides when to connect and when to give up on a connection;
-// RoomSession only performs it and reports back through callbacks:
-// on_open after the upgrade, on_message per text frame, on_closed exactly
-// once per connect() (also when connecting failed). Each connect() uses a
-// fresh random `_pk`, because reusing one while the old socket lingers on
-// the server makes the new socket a ghost that gets no broadcasts.
+// Requests (connect, send, close) are queued in one mailbox and executed in
+// order by run(), the session's only coroutine. Each connect starts one
+// RoomConnection (room_connection.hpp), which owns its stream and lives
+// exactly until that connection ends; the next connection starts only after
+// it is gone, so nothing ever asks whether a connection is "still current".
+// Events go to the sink in order: Opened, then Frames, then exactly one
+// Closed per connect (also when connecting failed). The sink must only
+// enqueue (the runtime's mailbox): it is never allowed to call back into the
+// session.
 //
-// Timeouts: connect, TLS and upgrade together within connect_timeout; then
-// Beast's websocket idle timeout with keep-alive pings on, so a dead peer is
-// noticed. close() sends a close frame but does not wait for the server's
-// answer (the real server never sends one) beyond close_timeout.
+// Queue policy: at most `max_queue` requests wait. A session that far behind
+// has a server that stopped reading: the queued frames are dropped and the
+// connection is closed ("send queue full"); the engine re-sends its
+// unplaced deltas after the next state_sync. Frames sent while no connection
+// is open are dropped (the engine only sends on a synced connection).
 //
-// Executor: single-threaded; all callbacks run on it.
+// Timeouts: resolve, TCP connect, TLS and the upgrade each within
+// connect_timeout (one deadline for the whole phase); then Beast's websocket
+// idle timeout with keep-alive pings, so a dead peer is noticed. close sends
+// a close frame and waits for the answer at most close_timeout (the real
+// server never answers). Each connect uses a fresh random `_pk`: reusing one
+// while the old socket lingers on the server makes the new socket a ghost.
+//
+// TLS: certificate and host name verified (system trust store plus
+// `ca_file`); the TLS context exists only for wss:// endpoints.
+//
+// Executor: single-threaded. Cancellation: cancelling run() closes an open
+// connection gracefully (close frame, bounded by close_timeout) and returns.
 #pragma once
 
 #include <chrono>
-#include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ssl/context.hpp>
 
-#include "protocol/result.hpp"
+#include "bridge/io/mailbox.hpp"
+#include "bridge/io/room_endpoint.hpp"
 
 namespace wibwob::bridge {
-
-struct RoomEndpoint {
-  bool tls = false;
-  std::string host;
-  std::string port;
-  std::string target_prefix;  // path before the room: "<base>/party/<encoded room>"
-  std::string url_for_logs;   // ws(s)://host:port/party/room
-};
-
-// server: http://, https://, ws:// or wss:// URL (a path prefix is kept);
-// room: any string, percent-encoded into the path.
-protocol::Result<RoomEndpoint> parse_room_endpoint(const std::string& server, const std::string& room);
 
 struct RoomSessionConfig {
   RoomEndpoint endpoint;
@@ -49,30 +53,52 @@ struct RoomSessionConfig {
   std::chrono::milliseconds connect_timeout{4000};
   std::chrono::milliseconds idle_timeout{15000};  // with keep-alive pings at half of it
   std::chrono::milliseconds close_timeout{300};
-  std::size_t max_queue = 4096;                  // frames waiting to be written
+  std::size_t max_queue = 4096;                  // requests waiting to be executed
+  std::size_t max_frame_bytes = 2 * 1024 * 1024; // larger incoming frames end the connection
 };
+
+namespace room_event {
+struct Opened { std::string conn_id; };
+struct Frame { std::string text; };
+struct Closed { std::string reason; };
+}  // namespace room_event
+using RoomEvent = std::variant<room_event::Opened, room_event::Frame, room_event::Closed>;
+
+namespace room_request {
+struct Connect {};
+struct Send { std::string text; };
+struct Close { std::string reason; };
+}  // namespace room_request
+using RoomRequest = std::variant<room_request::Connect, room_request::Send, room_request::Close>;
 
 class RoomSession {
  public:
-  struct Callbacks {
-    std::function<void(const std::string& conn_id)> on_open;
-    std::function<void(std::string text)> on_message;
-    std::function<void(const std::string& reason)> on_closed;
-  };
+  using Sink = std::function<void(RoomEvent)>;
 
-  RoomSession(boost::asio::any_io_executor ex, RoomSessionConfig config, Callbacks callbacks);
+  // Throws std::system_error when the TLS trust store or ca_file cannot be loaded.
+  RoomSession(boost::asio::any_io_executor ex, RoomSessionConfig config, Sink sink);
   ~RoomSession();
   RoomSession(const RoomSession&) = delete;
   RoomSession& operator=(const RoomSession&) = delete;
 
-  void connect();                      // closes any current connection first
-  void send(std::string text);         // dropped (and logged by the caller) when not open
-  void close(const std::string& reason);
-  bool is_open() const;
+  void connect();
+  void send(std::string text);
+  void close(std::string reason);
+
+  // Executes requests until cancelled.
+  boost::asio::awaitable<void> run();
+
+  const RoomSessionConfig& config() const noexcept { return cfg_; }
 
  private:
-  struct Impl;
-  std::shared_ptr<Impl> impl_;
+  void request(RoomRequest r);
+  boost::asio::awaitable<std::string> serve_one();
+
+  boost::asio::any_io_executor ex_;
+  RoomSessionConfig cfg_;
+  Sink sink_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;
+  Mailbox<RoomRequest> requests_;
 };
 
 }  // namespace wibwob::bridge

@@ -1,14 +1,17 @@
 #include "bridge/io/runtime.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
+
+#include "bridge/io/cancellation.hpp"
 
 namespace wibwob::bridge {
 
 namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
 
 std::string describe(const EngineStats& s) {
   return "polls " + std::to_string(s.polls) + ", deltas sent " + std::to_string(s.deltas_sent) + ", received " +
@@ -20,123 +23,124 @@ std::string describe(const EngineStats& s) {
          std::to_string(s.chat_in) + "/" + std::to_string(s.chat_out);
 }
 
+namespace {
+
+spdlog::level::level_enum to_spdlog(LogLevel l) {
+  switch (l) {
+    case LogLevel::debug: return spdlog::level::debug;
+    case LogLevel::info: return spdlog::level::info;
+    case LogLevel::warn: return spdlog::level::warn;
+    case LogLevel::error: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+}  // namespace
+
 Runtime::Runtime(asio::io_context& io, BridgeConfig config)
     : io_(io),
       cfg_(std::move(config)),
       engine_(cfg_.engine),
-      room_(io.get_executor(), cfg_.room,
-            RoomSession::Callbacks{
-                [this](const std::string& pk) {
-                  spdlog::info("connected to {} as {}", cfg_.room.endpoint.url_for_logs, pk);
-                  execute(engine_.on_room_open(now()));
-                },
-                [this](std::string text) { execute(engine_.on_room_message(text, now())); },
-                [this](const std::string& reason) {
-                  if (stopping_) return;
-                  spdlog::info("room connection ended: {}", reason);
-                  execute(engine_.on_room_closed(now()));
-                }}),
-      timer_(io),
+      events_(io.get_executor()),
+      ipc_jobs_(io.get_executor()),
+      room_(io.get_executor(), cfg_.room, [this](RoomEvent ev) { events_.push(std::move(ev)); }),
       t0_(std::chrono::steady_clock::now()) {}
 
-Runtime::~Runtime() { *alive_ = false; }
+Ms Runtime::now() const { return std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now() - t0_); }
 
-Ms Runtime::now() const {
-  return std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now() - t0_);
-}
-
-void Runtime::start() {
+asio::awaitable<void> Runtime::run() {
   spdlog::info("bridge for {} -> {} (origin {})", cfg_.ipc.socket_path, cfg_.room.endpoint.url_for_logs,
                engine_.origin());
-  asio::co_spawn(io_, subscription_loop(), asio::detached);
-  if (cfg_.status_interval.count() > 0) asio::co_spawn(io_, status_loop(), asio::detached);
+  co_await (until_cancelled(event_loop()) && until_cancelled(room_.run()) && until_cancelled(ipc_loop()) &&
+            until_cancelled(subscription_loop()) && until_cancelled(status_loop()));
+  spdlog::info("stopped: {}", describe(engine_.stats()));
+}
+
+asio::awaitable<void> Runtime::event_loop() {
   execute(engine_.start(now()));
-}
-
-void Runtime::stop() {
-  if (stopping_) return;
-  stopping_ = true;
-  spdlog::info("stopping: {}", describe(engine_.stats()));
-  timer_.cancel();
-  room_.close("bridge stopping");
-  *alive_ = false;
-}
-
-void Runtime::execute(Effects fx) {
-  if (stopping_) return;
-  for (auto& e : fx) {
-    std::visit(
-        [this](auto&& ef) {
-          using T = std::decay_t<decltype(ef)>;
-          if constexpr (std::is_same_v<T, effect::SendIpc>) {
-            auto alive = alive_;
-            asio::co_spawn(
-                io_,
-                [this, alive, ef]() -> asio::awaitable<void> {
-                  auto outcome = co_await ipc_request(cfg_.ipc, ef.line);
-                  if (!*alive) co_return;
-                  execute(engine_.on_ipc_reply(ef.id, outcome, now()));
-                },
-                asio::detached);
-          } else if constexpr (std::is_same_v<T, effect::SendRoom>) {
-            room_.send(std::move(ef.text));
-          } else if constexpr (std::is_same_v<T, effect::ConnectRoom>) {
-            spdlog::info("connecting to {}", cfg_.room.endpoint.url_for_logs);
-            room_.connect();
-          } else if constexpr (std::is_same_v<T, effect::CloseRoom>) {
-            room_.close(ef.reason);
-          } else if constexpr (std::is_same_v<T, effect::Log>) {
-            switch (ef.level) {
-              case LogLevel::debug: spdlog::debug("{}", ef.text); break;
-              case LogLevel::info: spdlog::info("{}", ef.text); break;
-              case LogLevel::warn: spdlog::warn("{}", ef.text); break;
-              case LogLevel::error: spdlog::error("{}", ef.text); break;
-            }
-          }
-        },
-        std::move(e));
-    if (stopping_) return;
+  asio::steady_timer deadline(io_);
+  for (;;) {
+    const auto due = engine_.next_deadline();
+    deadline.expires_at(due ? t0_ + *due : asio::steady_timer::time_point::max());
+    co_await (events_.wait() || deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+    while (auto ev = events_.try_pop()) handle(std::move(*ev));
+    if (const auto d = engine_.next_deadline(); d && now() >= *d) execute(engine_.on_timer(now()));
   }
-  arm_timer();
 }
 
-void Runtime::arm_timer() {
-  auto d = engine_.next_deadline();
-  if (!d || stopping_) return;
-  timer_.expires_at(t0_ + *d);
-  auto alive = alive_;
-  timer_.async_wait([this, alive](boost::system::error_code ec) {
-    if (ec || !*alive) return;
-    execute(engine_.on_timer(now()));
-  });
+void Runtime::handle(RuntimeEvent ev) {
+  namespace re = runtime_event;
+  if (auto* room = std::get_if<RoomEvent>(&ev)) {
+    handle_room(std::move(*room));
+  } else if (auto* reply = std::get_if<re::IpcReply>(&ev)) {
+    execute(engine_.on_ipc_reply(reply->id, reply->outcome, now()));
+  } else if (auto* line = std::get_if<re::IpcEventLine>(&ev)) {
+    execute(engine_.on_ipc_event(line->line, now()));
+  } else if (std::holds_alternative<re::AppUnreachable>(ev)) {
+    execute(engine_.on_app_unreachable(now()));
+  } else {
+    spdlog::info("status: {} v{} | {}", engine_.room_synced() ? "synced" : "not synced",
+                 engine_.confirmed_version().value_or(-1), describe(engine_.stats()));
+  }
+}
+
+void Runtime::handle_room(RoomEvent ev) {
+  if (auto* open = std::get_if<room_event::Opened>(&ev)) {
+    spdlog::info("connected to {} as {}", cfg_.room.endpoint.url_for_logs, open->conn_id);
+    execute(engine_.on_room_open(now()));
+  } else if (auto* frame = std::get_if<room_event::Frame>(&ev)) {
+    execute(engine_.on_room_message(frame->text, now()));
+  } else {
+    spdlog::info("room connection ended: {}", std::get<room_event::Closed>(ev).reason);
+    execute(engine_.on_room_closed(now()));
+  }
+}
+
+// Effects only enqueue work for the loops that own the sockets.
+void Runtime::execute(Effects fx) {
+  for (auto& e : fx) {
+    if (auto* ipc = std::get_if<effect::SendIpc>(&e)) {
+      ipc_jobs_.push(IpcJob{ipc->id, std::move(ipc->line)});
+    } else if (auto* send = std::get_if<effect::SendRoom>(&e)) {
+      room_.send(std::move(send->text));
+    } else if (std::holds_alternative<effect::ConnectRoom>(e)) {
+      spdlog::info("connecting to {}", cfg_.room.endpoint.url_for_logs);
+      room_.connect();
+    } else if (auto* close = std::get_if<effect::CloseRoom>(&e)) {
+      room_.close(std::move(close->reason));
+    } else if (auto* log = std::get_if<effect::Log>(&e)) {
+      spdlog::log(to_spdlog(log->level), "{}", log->text);
+    }
+  }
+}
+
+asio::awaitable<void> Runtime::ipc_loop() {
+  for (;;) {
+    IpcJob job = co_await ipc_jobs_.pop();
+    auto outcome = co_await ipc_request(cfg_.ipc, std::move(job.line));
+    events_.push(runtime_event::IpcReply{job.id, std::move(outcome)});
+  }
 }
 
 asio::awaitable<void> Runtime::subscription_loop() {
-  auto alive = alive_;
   asio::steady_timer wait(io_);
-  while (*alive) {
-    auto outcome = co_await ipc_subscribe(cfg_.ipc, [this, alive](std::string_view line) {
-      if (*alive) execute(engine_.on_ipc_event(line, now()));
-    });
-    if (!*alive) co_return;
-    if (outcome.failure == IpcFailure::unreachable) execute(engine_.on_app_unreachable(now()));
+  for (;;) {
+    auto outcome = co_await ipc_subscribe(
+        cfg_.ipc, [this](std::string_view line) { events_.push(runtime_event::IpcEventLine{std::string(line)}); });
+    if (outcome.failure == IpcFailure::unreachable) events_.push(runtime_event::AppUnreachable{});
     spdlog::debug("event subscription ended ({}); resubscribing", outcome.text);
     wait.expires_after(cfg_.resubscribe_delay);
-    boost::system::error_code ec;
-    co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await wait.async_wait(asio::use_awaitable);
   }
 }
 
 asio::awaitable<void> Runtime::status_loop() {
-  auto alive = alive_;
+  if (cfg_.status_interval.count() <= 0) co_return;
   asio::steady_timer wait(io_);
-  while (*alive) {
+  for (;;) {
     wait.expires_after(cfg_.status_interval);
-    boost::system::error_code ec;
-    co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (!*alive) co_return;
-    spdlog::info("status: {} v{} | {}", engine_.room_synced() ? "synced" : "not synced",
-                 engine_.confirmed_version().value_or(-1), describe(engine_.stats()));
+    co_await wait.async_wait(asio::use_awaitable);
+    events_.push(runtime_event::StatusTick{});
   }
 }
 

@@ -1,21 +1,35 @@
 // Runtime: drives one SyncEngine with real sockets and a real clock.
 //
-// It maps the engine's effects to I/O: SendIpc to a one-shot IPC request
-// (never more than one at a time, as the engine asks), SendRoom/ConnectRoom/
-// CloseRoom to the RoomSession, Log to spdlog; it keeps one timer at the
-// engine's next deadline and an event subscription that reconnects on its
-// own. All of it on one single-threaded io_context.
+// Structure (docs/bridge.md): run() is one scope of five loops joined with
+// `&&`; each owns what it touches and they talk only through mailboxes.
+//  - the event loop is the only caller of the engine: it waits for the next
+//    event or the engine's deadline, feeds the engine and executes the
+//    effects by enqueueing work for the other loops (never calling them);
+//  - the room session's loop owns the WebSocket (RoomSession);
+//  - the IPC loop owns the one request connection to the app at a time;
+//  - the subscription loop owns the event subscription;
+//  - the status loop ticks the status line.
+// The engine is never re-entered: effects never run inline.
+//
+// Executor: one single-threaded io_context. Cancellation: cancelling run()
+// (a cancellation_signal bound to its co_spawn) ends every loop at its next
+// await; the room connection first sends its close frame (bounded by
+// close_timeout). A loop that throws anything else ends run() with that
+// exception, which reaches the co_spawn handler: the bridge exits non-zero
+// with the message instead of stalling.
 #pragma once
 
 #include <chrono>
-#include <memory>
+#include <string>
+#include <variant>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "bridge/core/sync_engine.hpp"
-#include "bridge/io/ipc_client.hpp"
+#include "bridge/io/mailbox.hpp"
 #include "bridge/io/room_session.hpp"
+#include "bridge/ipc/ipc_client.hpp"
 
 namespace wibwob::bridge {
 
@@ -27,34 +41,47 @@ struct BridgeConfig {
   std::chrono::milliseconds resubscribe_delay{500};
 };
 
+namespace runtime_event {
+struct IpcReply { std::uint64_t id = 0; IpcOutcome outcome{}; };
+struct IpcEventLine { std::string line; };
+struct AppUnreachable {};
+struct StatusTick {};
+}  // namespace runtime_event
+using RuntimeEvent = std::variant<RoomEvent, runtime_event::IpcReply, runtime_event::IpcEventLine,
+                                  runtime_event::AppUnreachable, runtime_event::StatusTick>;
+
 class Runtime {
  public:
+  // Throws std::system_error when the room's TLS settings cannot be loaded.
   Runtime(boost::asio::io_context& io, BridgeConfig config);
-  ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  void start();
-  // Closes the room connection and stops timers and the subscription, so
-  // the io_context runs out of work.
-  void stop();
+  // Runs the bridge until cancelled.
+  boost::asio::awaitable<void> run();
   const SyncEngine& engine() const { return engine_; }
 
  private:
+  struct IpcJob {
+    std::uint64_t id;
+    std::string line;
+  };
   Ms now() const;
-  void execute(Effects fx);
-  void arm_timer();
+  boost::asio::awaitable<void> event_loop();
+  boost::asio::awaitable<void> ipc_loop();
   boost::asio::awaitable<void> subscription_loop();
   boost::asio::awaitable<void> status_loop();
+  void handle(RuntimeEvent ev);
+  void handle_room(RoomEvent ev);
+  void execute(Effects fx);
 
   boost::asio::io_context& io_;
   BridgeConfig cfg_;
   SyncEngine engine_;
+  Mailbox<RuntimeEvent> events_;
+  Mailbox<IpcJob> ipc_jobs_;
   RoomSession room_;
-  boost::asio::steady_timer timer_;
   std::chrono::steady_clock::time_point t0_;
-  bool stopping_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 std::string describe(const EngineStats& s);

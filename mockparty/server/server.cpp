@@ -48,14 +48,19 @@ std::int64_t now_epoch_ms() {
 }
 
 // Surprises in a coroutine are logged with context; cancellation is normal.
+// Completion handler for the server's coroutines. Expected endings are
+// values inside them; an exception here is a bug: it is logged with its
+// context and rethrown, so io_context::run() throws and the binary exits
+// non-zero instead of serving on with a dead part.
 auto log_exceptions(std::string what) {
   return [what = std::move(what)](std::exception_ptr e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);
     } catch (const std::exception& ex) {
-      spdlog::error("{}: {}", what, ex.what());
+      spdlog::critical("{}: {}", what, ex.what());
     }
+    std::rethrow_exception(e);
   };
 }
 

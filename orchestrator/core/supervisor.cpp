@@ -46,8 +46,8 @@ Supervisor::Supervisor(Plan plan, SupervisorConfig config, std::function<std::st
   if (!make_secret_) throw std::invalid_argument("Supervisor: no secret source");
   rooms_.resize(plan_.rooms.size());
   for (auto& r : rooms_) {
-    r.app.backoff = bridge::Backoff(config_.app_backoff);
-    r.bridge.backoff = bridge::Backoff(config_.bridge_backoff);
+    r.app.backoff = Backoff(config_.app_backoff);
+    r.bridge.backoff = Backoff(config_.bridge_backoff);
   }
 }
 

@@ -31,7 +31,7 @@
 #include <variant>
 #include <vector>
 
-#include "bridge/core/backoff.hpp"
+#include "common/backoff.hpp"
 #include "orchestrator/core/plan.hpp"
 
 namespace wibwob::orchestrator {
@@ -39,8 +39,8 @@ namespace wibwob::orchestrator {
 using Ms = std::chrono::milliseconds;
 
 struct SupervisorConfig {
-  bridge::BackoffConfig app_backoff{Ms{500}, Ms{30000}, 2.0, 0.3, Ms{30000}};
-  bridge::BackoffConfig bridge_backoff{Ms{500}, Ms{15000}, 2.0, 0.3, Ms{10000}};
+  BackoffConfig app_backoff{Ms{500}, Ms{30000}, 2.0, 0.3, Ms{30000}};
+  BackoffConfig bridge_backoff{Ms{500}, Ms{15000}, 2.0, 0.3, Ms{10000}};
   Ms first_probe_after{50};     // after the app started
   Ms probe_interval{250};       // between probes until it is healthy
   Ms app_ready_timeout{20000};  // not healthy by then: restart the app
@@ -128,7 +128,7 @@ class Supervisor {
     bool stop_is_failure = false;    // we stopped it because it failed
     std::uint64_t starts = 0;
     Ms started_at{0};
-    bridge::Backoff backoff;
+    Backoff backoff;
   };
   struct RoomState {
     Proc app, bridge;

@@ -3,10 +3,10 @@
 #include <csignal>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <spdlog/spdlog.h>
 
-#include "bridge/io/ipc_client.hpp"
+#include "bridge/ipc/ipc_client.hpp"
 #include "orchestrator/io/process.hpp"
 
 namespace wibwob::orchestrator {
@@ -84,21 +84,20 @@ void Runner::apply(Effects effects) {
       c.reply_timeout = probe_.reply;
       const std::size_t room = p->room;
       const std::uint64_t id = p->id;
+      // One probe per room at a time; Finished cancels the ones in flight.
+      // A probe that throws is a bug: the handler rethrows, io_context::run()
+      // throws, and wibwob-rooms exits non-zero with the message.
       asio::co_spawn(
           io_,
           [this, c, room, id]() -> asio::awaitable<void> {
             auto outcome = co_await bridge::ipc_request(c, "cmd:get_state\n");
+            if (sup_.finished()) co_return;
             ProbeReply reply{outcome.failure == bridge::IpcFailure::none, std::move(outcome.text)};
             apply(sup_.on_probe_result(room, id, reply, now()));
           },
-          [](std::exception_ptr ex) {
-            if (!ex) return;
-            try {
-              std::rethrow_exception(ex);
-            } catch (const std::exception& err) {
-              spdlog::error("health probe failed unexpectedly: {}", err.what());
-            }
-          });
+          asio::bind_cancellation_slot(probe_stop_[room].slot(), [](std::exception_ptr ex) {
+            if (ex) std::rethrow_exception(ex);
+          }));
     } else if (auto* sig = std::get_if<effect::Signal>(&e)) {
       const std::string& room = sup_.plan().rooms[sig->room].room.room_id;
       spdlog::info("[{}] {} {} (pid {})", room, sig->sig == Sig::term ? "SIGTERM to" : "SIGKILL to",
@@ -124,7 +123,8 @@ void Runner::apply(Effects effects) {
       boost::system::error_code ignored;
       child_signals_.cancel(ignored);
       stop_signals_.cancel(ignored);
-      io_.stop();
+      for (auto& [room_index, signal] : probe_stop_) signal.emit(asio::cancellation_type::terminal);
+      // Nothing is left waiting: run() returns.
     }
   }
   applying_ = false;

@@ -6,12 +6,16 @@
 // SIGTERM/SIGINT -> ordered stop). Logs every effect with spdlog.
 //
 // Executor: single-threaded io_context passed in; run() returns once the
-// supervisor reports Finished (after a stop).
+// supervisor reports Finished (after a stop): then the timer, the signal sets
+// and the probes in flight are cancelled, and nothing is left to run. A probe
+// that throws makes run() throw (a bug must not become a stalled room).
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -45,6 +49,7 @@ class Runner {
   boost::asio::steady_timer wake_;
   boost::asio::signal_set child_signals_;
   boost::asio::signal_set stop_signals_;
+  std::map<std::size_t, boost::asio::cancellation_signal> probe_stop_;  // per room
   bool applying_ = false;
   Effects queue_;
 };

@@ -11,8 +11,8 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
-#include "bridge/io/ipc_client.hpp"
-#include "bridge/io/room_session.hpp"
+#include "bridge/ipc/ipc_client.hpp"
+#include "bridge/io/room_endpoint.hpp"
 #include "fakewibwob/server/server.hpp"
 #include "tests/support/io_test_support.hpp"
 

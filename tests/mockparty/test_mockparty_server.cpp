@@ -346,31 +346,9 @@ TEST_F(MockpartyServer, ReusedPkOfAnOpenSocketIsAGhost) {
 
 // --- TLS --------------------------------------------------------------------------------
 
-// A throwaway CA and a server certificate for 127.0.0.1, made with the
-// openssl CLI. Returns false (with the reason printed) if openssl fails.
-bool make_certs(const fs::path& dir) {
-  const std::string o = WIBWOB_OPENSSL_BIN;
-  const std::string d = dir.string();
-  std::ofstream(dir / "ext.cnf") << "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n";
-  const std::vector<std::string> cmds = {
-      o + " req -x509 -newkey rsa:2048 -nodes -keyout " + d + "/ca.key -out " + d +
-          "/ca.pem -days 2 -subj /CN=mockparty-test-ca",
-      o + " req -newkey rsa:2048 -nodes -keyout " + d + "/server.key -out " + d + "/server.csr -subj /CN=127.0.0.1",
-      o + " x509 -req -in " + d + "/server.csr -CA " + d + "/ca.pem -CAkey " + d + "/ca.key -CAcreateserial -out " + d +
-          "/server.pem -days 2 -extfile " + d + "/ext.cnf",
-  };
-  for (const auto& c : cmds) {
-    if (std::system((c + " >/dev/null 2>&1").c_str()) != 0) {
-      std::cerr << "failed: " << c << "\n";
-      return false;
-    }
-  }
-  return true;
-}
-
 TEST_F(MockpartyServer, WssWithAThrowawayCa) {
   TempDir tmp;
-  ASSERT_TRUE(make_certs(tmp.path()));
+  ASSERT_TRUE(wibwob::test::make_test_certs(tmp.path(), WIBWOB_OPENSSL_BIN));
   ServerConfig cfg;
   cfg.tls_cert = (tmp.path() / "server.pem").string();
   cfg.tls_key = (tmp.path() / "server.key").string();

@@ -20,7 +20,7 @@
 #include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
 
-#include "bridge/io/ipc_client.hpp"
+#include "bridge/ipc/ipc_client.hpp"
 #include "tests/support/io_test_support.hpp"
 #include "protocol/ipc.hpp"
 

@@ -6,7 +6,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <vector>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -59,6 +63,33 @@ inline void run_for(boost::asio::io_context& io, std::chrono::milliseconds d) {
     if (io.stopped()) io.restart();
     io.run_one_for(std::chrono::milliseconds(5));
   }
+}
+
+// Throwaway TLS material made with the openssl CLI (path in `openssl`):
+//   ca.pem/ca.key        a test CA
+//   server.pem/.key      a server certificate for IP 127.0.0.1, signed by it
+//   self.pem/self.key    a self-signed certificate for IP 127.0.0.1
+// Returns false (with the failing command printed) if openssl fails.
+inline bool make_test_certs(const std::filesystem::path& dir, const std::string& openssl) {
+  const std::string o = openssl;
+  const std::string d = dir.string();
+  std::ofstream(dir / "ext.cnf") << "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n";
+  const std::vector<std::string> cmds = {
+      o + " req -x509 -newkey rsa:2048 -nodes -keyout " + d + "/ca.key -out " + d +
+          "/ca.pem -days 2 -subj /CN=wibwob-test-ca",
+      o + " req -newkey rsa:2048 -nodes -keyout " + d + "/server.key -out " + d + "/server.csr -subj /CN=127.0.0.1",
+      o + " x509 -req -in " + d + "/server.csr -CA " + d + "/ca.pem -CAkey " + d + "/ca.key -CAcreateserial -out " + d +
+          "/server.pem -days 2 -extfile " + d + "/ext.cnf",
+      o + " req -x509 -newkey rsa:2048 -nodes -keyout " + d + "/self.key -out " + d +
+          "/self.pem -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1",
+  };
+  for (const auto& c : cmds) {
+    if (std::system((c + " >/dev/null 2>&1").c_str()) != 0) {
+      std::cerr << "failed: " << c << "\n";
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace wibwob::test

@@ -1,5 +1,7 @@
-// IpcClient: one WibWob-DOS IPC request per connection, and the event
-// subscription, over the app's Unix socket.
+// The IPC client (library wibwob_ipc_client): one WibWob-DOS IPC request per
+// connection, and the event subscription, over the app's Unix socket. Used by
+// the bridge and by the orchestrator's health probe; it knows nothing of the
+// sync engine.
 //
 // The app runs IPC on its UI thread, so a client that dawdles freezes the
 // whole desktop (spec/wibwob-ipc.md): every phase has a short timeout, the
@@ -18,9 +20,12 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "bridge/core/sync_engine.hpp"
+#include "protocol/ipc_outcome.hpp"
 
 namespace wibwob::bridge {
+
+using protocol::IpcFailure;
+using protocol::IpcOutcome;
 
 struct IpcClientConfig {
   std::string socket_path;

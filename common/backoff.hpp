@@ -12,7 +12,7 @@
 #include <chrono>
 #include <cstdint>
 
-namespace wibwob::bridge {
+namespace wibwob {
 
 struct BackoffConfig {
   std::chrono::milliseconds first{200};   // first retry at most this (<= 250 ms)
@@ -48,4 +48,4 @@ class Backoff {
   std::chrono::milliseconds connected_at_{0};
 };
 
-}  // namespace wibwob::bridge
+}  // namespace wibwob

@@ -1,9 +1,9 @@
-#include "bridge/core/backoff.hpp"
+#include "common/backoff.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-namespace wibwob::bridge {
+namespace wibwob {
 
 std::chrono::milliseconds backoff_delay(std::uint32_t attempt, const BackoffConfig& c, double u) {
   attempt = std::max<std::uint32_t>(attempt, 1);
@@ -25,4 +25,4 @@ std::chrono::milliseconds Backoff::on_failure(std::chrono::milliseconds now, dou
   return backoff_delay(attempt_, config_, u);
 }
 
-}  // namespace wibwob::bridge
+}  // namespace wibwob

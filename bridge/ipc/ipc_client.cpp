@@ -1,4 +1,4 @@
-#include "bridge/io/ipc_client.hpp"
+#include "bridge/ipc/ipc_client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>

@@ -1,13 +1,13 @@
-// Reconnect backoff (bridge/core/backoff.hpp).
+// Reconnect backoff (common/backoff.hpp).
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-#include "bridge/core/backoff.hpp"
+#include "common/backoff.hpp"
 
 using namespace std::chrono_literals;
-using wibwob::bridge::Backoff;
-using wibwob::bridge::BackoffConfig;
-using wibwob::bridge::backoff_delay;
+using wibwob::Backoff;
+using wibwob::BackoffConfig;
+using wibwob::backoff_delay;
 
 TEST(Backoff, DefaultsMeetTheIssue) {
   BackoffConfig c;

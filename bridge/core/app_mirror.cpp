@@ -1,0 +1,203 @@
+#include "bridge/core/app_mirror.hpp"
+
+#include <algorithm>
+
+namespace wibwob::bridge {
+
+namespace ipc = protocol::ipc;
+using protocol::Delta;
+using protocol::Layout;
+using protocol::Window;
+
+namespace {
+
+// "w17" -> 17; 0 for ids not of the app's form.
+std::uint64_t local_id_number(std::string_view id) {
+  if (id.size() < 2 || id.size() > 20 || id[0] != 'w') return 0;
+  std::uint64_t n = 0;
+  for (char c : id.substr(1)) {
+    if (c < '0' || c > '9') return 0;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return n;
+}
+
+// Of two app ids, the one the app handed out later.
+bool newer(const std::string& a, const std::string& b) { return a.size() != b.size() ? a.size() > b.size() : a > b; }
+
+}  // namespace
+
+AppMirror::AppMirror(std::string base_origin) : base_origin_(std::move(base_origin)), origin_(base_origin_) {}
+
+std::optional<std::string> AppMirror::detect_restart(const std::vector<ipc::AppWindow>& windows) const {
+  if (unreachable_ && (adopted_ || !room_to_local_.empty())) return "IPC came back after the app was unreachable";
+  for (const auto& a : windows) {
+    if (auto it = local_to_room_.find(a.id); it != local_to_room_.end()) {
+      auto w = believed_.find(it->second);
+      if (w != believed_.end() && w->second.type != a.type) return "window " + a.id + " changed type";
+    } else if (const auto n = local_id_number(a.id); n != 0 && n <= max_local_number_ && !last_poll_ids_.count(a.id)) {
+      return "new window " + a.id + " has an id the app already used";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> AppMirror::observe_poll(std::vector<ipc::AppWindow> windows) {
+  auto restart = detect_restart(windows);
+  unreachable_ = false;
+  if (restart) reset();
+  last_poll_ids_.clear();
+  for (const auto& a : windows) {
+    max_local_number_ = std::max(max_local_number_, local_id_number(a.id));
+    last_poll_ids_.insert(a.id);
+  }
+  std::erase_if(windows, [](const ipc::AppWindow& a) { return protocol::is_internal_window_type(a.type); });
+  local_ = std::move(windows);
+  return restart;
+}
+
+void AppMirror::reset() {
+  max_local_number_ = 0;
+  last_poll_ids_.clear();
+  ++epoch_;
+  origin_ = base_origin_ + "." + std::to_string(epoch_);
+  room_to_local_.clear();
+  local_to_room_.clear();
+  believed_.clear();
+  awaiting_id_.clear();
+  adopted_ = false;
+}
+
+void AppMirror::map(const std::string& room_id, const std::string& local_id) {
+  room_to_local_[room_id] = local_id;
+  local_to_room_[local_id] = room_id;
+}
+
+Window AppMirror::to_room_window(const ipc::AppWindow& a, const std::string& room_id) const {
+  Window w;
+  w.id = room_id;
+  w.type = a.type;
+  w.x = a.x;
+  w.y = a.y;
+  w.w = a.w;
+  w.h = a.h;
+  w.path = a.path;
+  // figlet_text is re-created from its text, which the app shows as the title.
+  if (a.type == "figlet_text") w.extra["text"] = a.title;
+  return w;
+}
+
+AppMirror::Adoption AppMirror::adopt(const Layout& room_view) {
+  adopted_ = true;
+  Adoption r;
+  std::set<std::string> taken;
+  for (const auto& [rid, local] : room_to_local_) taken.insert(rid);
+  Layout shown;
+  for (const auto& a : *local_) {
+    if (auto it = local_to_room_.find(a.id); it != local_to_room_.end()) {
+      shown[it->second] = to_room_window(a, it->second);
+      continue;
+    }
+    std::optional<std::string> match;
+    for (const auto& [rid, w] : room_view) {
+      if (!taken.count(rid) && to_room_window(a, rid).same_synced(w)) {
+        match = rid;
+        break;
+      }
+    }
+    const std::string rid = match ? *match : origin_ + ":" + a.id;
+    taken.insert(rid);
+    map(rid, a.id);
+    shown[rid] = to_room_window(a, rid);
+    if (match)
+      ++r.matched;
+    else
+      r.push.add.push_back(shown[rid]);
+  }
+  believed_ = std::move(shown);
+  return r;
+}
+
+void AppMirror::settle_awaiting() {
+  // A window created without an id in the reply (text_editor): the newest
+  // unmapped local window of that type is the one.
+  for (const auto& [rid, type] : awaiting_id_) {
+    const ipc::AppWindow* best = nullptr;
+    for (const auto& a : *local_)
+      if (a.type == type && !local_to_room_.count(a.id) && (!best || newer(a.id, best->id))) best = &a;
+    if (best)
+      map(rid, best->id);
+    else
+      believed_.erase(rid);  // it did not appear: the reconciler tries again
+  }
+  awaiting_id_.clear();
+}
+
+Delta AppMirror::take_local_changes() {
+  settle_awaiting();
+  Layout now_shown;
+  for (const auto& a : *local_) {
+    auto it = local_to_room_.find(a.id);
+    if (it == local_to_room_.end()) {
+      map(origin_ + ":" + a.id, a.id);
+      it = local_to_room_.find(a.id);
+    }
+    now_shown[it->second] = to_room_window(a, it->second);
+  }
+  // Mapped windows that vanished were closed by a person.
+  for (auto it = room_to_local_.begin(); it != room_to_local_.end();) {
+    if (!now_shown.count(it->first) && believed_.count(it->first)) {
+      local_to_room_.erase(it->second);
+      it = room_to_local_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  Delta d = protocol::diff(believed_, now_shown);
+  believed_ = std::move(now_shown);
+  return d;
+}
+
+void AppMirror::on_created(const std::string& room_id, const Window& w, const std::optional<std::string>& local_id) {
+  believed_[room_id] = w;
+  if (local_id)
+    map(room_id, *local_id);
+  else
+    awaiting_id_[room_id] = w.type;
+}
+
+void AppMirror::on_moved(const std::string& room_id, std::int32_t x, std::int32_t y) {
+  if (auto it = believed_.find(room_id); it != believed_.end()) {
+    it->second.x = x;
+    it->second.y = y;
+  }
+}
+
+void AppMirror::on_resized(const std::string& room_id, std::int32_t w, std::int32_t h) {
+  if (auto it = believed_.find(room_id); it != believed_.end()) {
+    it->second.w = w;
+    it->second.h = h;
+  }
+}
+
+void AppMirror::on_closed(const std::string& room_id) {
+  believed_.erase(room_id);
+  if (auto it = room_to_local_.find(room_id); it != room_to_local_.end()) {
+    local_to_room_.erase(it->second);
+    room_to_local_.erase(it);
+  }
+}
+
+std::optional<std::string> AppMirror::local_id_of(const std::string& room_id) const {
+  auto it = room_to_local_.find(room_id);
+  if (it == room_to_local_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> AppMirror::room_id_of(const std::string& local_id) const {
+  auto it = local_to_room_.find(local_id);
+  if (it == local_to_room_.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace wibwob::bridge

@@ -1,0 +1,69 @@
+// What the bridge engine asks its shell to do (effects), how it is
+// configured, and what it counts. Pure data shared by the engine's parts, the
+// shell (bridge/io) and the simulator.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/backoff.hpp"
+#include "common/log_level.hpp"
+#include "common/time.hpp"
+#include "protocol/ipc_outcome.hpp"
+#include "protocol/window.hpp"
+
+namespace wibwob::bridge {
+
+using wibwob::LogLevel;
+using wibwob::Ms;
+using protocol::IpcFailure;
+using protocol::IpcOutcome;
+
+struct EngineConfig {
+  std::string origin;                  // unique per bridge run, [A-Za-z0-9]+
+  Ms poll_interval{250};               // get_state polling (sync.md: default 250 ms)
+  Ms chat_poll_interval{500};          // room_chat_pending polling
+  Ms sync_timeout{5000};               // open connection without state_sync: reconnect
+  bool sync_layout = true;             // false: WIBWOB_NO_STATE_SYNC (chat/presence only)
+  bool relay_chat = true;
+  BackoffConfig backoff{};
+  std::uint64_t seed = 1;              // reconnect jitter
+  std::vector<std::string> allowed_path_prefixes;  // empty: any absolute path
+  protocol::Limits limits{};
+  std::size_t max_chat_queue = 256;    // incoming chat waiting for the app
+  std::size_t max_presence = 256;      // participants shown to the app
+  std::size_t state_warn_bytes = 100 * 1024;  // warn before the server's 128 KiB limit
+};
+
+namespace effect {
+struct SendIpc { std::uint64_t id; std::string line; };
+struct SendRoom { std::string text; };
+struct ConnectRoom {};
+struct CloseRoom { std::string reason; };
+struct Log { LogLevel level; std::string text; };
+}  // namespace effect
+using Effect = std::variant<effect::SendIpc, effect::SendRoom, effect::ConnectRoom,
+                            effect::CloseRoom, effect::Log>;
+using Effects = std::vector<Effect>;
+
+struct EngineStats {
+  std::uint64_t polls = 0;
+  std::uint64_t deltas_sent = 0;
+  std::uint64_t deltas_received = 0;
+  std::uint64_t ipc_commands = 0;
+  std::uint64_t ipc_failures = 0;
+  std::uint64_t bad_ipc_replies = 0;
+  std::uint64_t bad_room_messages = 0;
+  std::uint64_t skipped_windows = 0;     // invalid or policy-refused room windows
+  std::uint64_t uncreatable = 0;         // room windows this app could not create
+  std::uint64_t resyncs = 0;             // version accounting lost: reconnected
+  std::uint64_t connects = 0;
+  std::uint64_t app_restarts = 0;
+  std::uint64_t chat_in = 0;
+  std::uint64_t chat_out = 0;
+  std::uint64_t chat_dropped = 0;
+};
+
+}  // namespace wibwob::bridge

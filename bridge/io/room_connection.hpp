@@ -1,0 +1,182 @@
+// RoomConnection<Ws>: one WebSocket connection to the room, from connect to
+// close; Ws is websocket::stream<tcp_stream> or
+// websocket::stream<ssl_stream<tcp_stream>>. RoomSession creates one per
+// connect request and destroys it when run() returns, so a connection is a
+// finished object once it has ended: nothing outlives it, nothing asks
+// whether it is current.
+//
+// run(): resolve, connect, TLS, upgrade (one deadline for the phase), then a
+// reader and a writer in one scope (`reader || writer`): the reader hands
+// text frames to the sink; the writer takes the session's requests (one
+// write outstanding). Whichever ends first ends the connection; the writer
+// always ends it the same way: a close frame bounded by close_timeout (the
+// real server never answers it), then the socket is closed, which ends the
+// reader. Reads are deliberately not cancellable (a cancelled Beast read
+// fails the stream, and the close frame could no longer be sent); they end
+// when the socket closes.
+//
+// Private to bridge/io: included by room_session.cpp only.
+#pragma once
+
+#include <string>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include "bridge/io/room_session.hpp"
+
+namespace wibwob::bridge::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using namespace asio::experimental::awaitable_operators;
+
+using plain_ws = websocket::stream<beast::tcp_stream>;
+using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+
+inline constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+template <class Ws>
+class RoomConnection {
+ public:
+  template <class... StreamArgs>
+  RoomConnection(const RoomSessionConfig& cfg, Mailbox<RoomRequest>& requests, const RoomSession::Sink& sink,
+                 StreamArgs&&... args)
+      : cfg_(cfg), requests_(requests), sink_(sink), ws_(std::forward<StreamArgs>(args)...) {}
+
+  // Serves the connection to its end; returns why it ended.
+  asio::awaitable<std::string> run(std::string pk) {
+    // `||` waits for the first *success*: open() reports failures as a value
+    // so that a refused connection is not mistaken for a timeout.
+    asio::steady_timer deadline(ws_.get_executor(), cfg_.connect_timeout);
+    auto r = co_await (open(pk) || deadline.async_wait(tuple_awaitable));
+    if (r.index() == 1) co_return "connecting timed out after " + std::to_string(cfg_.connect_timeout.count()) + " ms";
+    if (const auto ec = std::get<0>(r)) co_return describe(ec);
+    sink_(room_event::Opened{pk});
+    auto ended = co_await (reader() || writer());
+    co_return std::visit([](auto& why) { return why; }, ended);
+  }
+
+ private:
+  static std::string describe(const boost::system::error_code& ec) {
+    if (ec == websocket::error::closed) return "closed by the server";
+    if (ec == beast::error::timeout) return "timed out (no answer to keep-alive pings)";
+    std::string what = ec.message();
+    if (ec.category() == asio::error::get_ssl_category()) what = "TLS: " + what;
+    return what;
+  }
+
+  // Resolve, connect, TLS, upgrade; an error code instead of a throw.
+  asio::awaitable<boost::system::error_code> open(const std::string& pk) {
+    try {
+      co_await open_or_throw(pk);
+    } catch (const boost::system::system_error& e) {
+      co_return e.code();
+    }
+    co_return boost::system::error_code{};
+  }
+
+  asio::awaitable<void> open_or_throw(const std::string& pk) {
+    asio::ip::tcp::resolver resolver(ws_.get_executor());
+    auto results = co_await resolver.async_resolve(cfg_.endpoint.host, cfg_.endpoint.port, asio::use_awaitable);
+    auto& tcp = beast::get_lowest_layer(ws_);
+    co_await tcp.async_connect(results, asio::use_awaitable);
+    // Small frames (a delta, then its ping) must not wait for Nagle's
+    // algorithm and the peer's delayed ACK: that costs ~40 ms per change.
+    tcp.socket().set_option(asio::ip::tcp::no_delay(true));
+    if constexpr (std::is_same_v<Ws, tls_ws>) co_await tls_handshake();
+    websocket::stream_base::timeout t;
+    t.handshake_timeout = cfg_.connect_timeout;
+    t.idle_timeout = cfg_.idle_timeout;
+    t.keep_alive_pings = true;
+    ws_.set_option(t);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::request_type& req) { req.set(beast::http::field::user_agent, "wibwob-bridge"); }));
+    ws_.read_message_max(cfg_.max_frame_bytes);
+    const std::string target = cfg_.endpoint.target_prefix + "?_pk=" + pk;
+    co_await ws_.async_handshake(cfg_.endpoint.host + ":" + cfg_.endpoint.port, target, asio::use_awaitable);
+  }
+
+  asio::awaitable<void> tls_handshake() {
+    auto& tls = ws_.next_layer();
+    // SNI. (SSL_set_tlsext_host_name is a macro with an old-style cast.)
+    if (!SSL_ctrl(tls.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                  const_cast<char*>(cfg_.endpoint.host.c_str())))
+      throw boost::system::system_error(asio::error::invalid_argument, "cannot set the TLS server name");
+    tls.set_verify_callback(asio::ssl::host_name_verification(cfg_.endpoint.host));
+    co_await tls.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
+  }
+
+  asio::awaitable<std::string> reader() {
+    beast::flat_buffer buf;
+    for (;;) {
+      buf.clear();
+      auto [ec, n] = co_await ws_.async_read(buf, asio::bind_cancellation_slot(asio::cancellation_slot(), tuple_awaitable));
+      if (ec) co_return describe(ec);
+      if (ws_.got_text()) sink_(room_event::Frame{beast::buffers_to_string(buf.data())});
+      // binary frames: the room protocol is text; the server ignores them too
+    }
+  }
+
+  asio::awaitable<std::string> writer() {
+    std::string why = co_await write_until_done();
+    // Cancelled or not, the close below must run (bounded by its timer).
+    co_await asio::this_coro::reset_cancellation_state();
+    co_await close_gracefully();
+    co_return why;
+  }
+
+  asio::awaitable<std::string> write_until_done() {
+    for (;;) {
+      bool cancelled = false;
+      try {
+        co_await requests_.wait();
+      } catch (const boost::system::system_error& e) {
+        if (e.code() != asio::error::operation_aborted) throw;
+        cancelled = true;
+      }
+      if (cancelled) co_return "bridge stopping";
+      RoomRequest r = *requests_.try_pop();
+      if (auto* s = std::get_if<room_request::Send>(&r)) {
+        ws_.text(true);
+        auto [ec, n] = co_await ws_.async_write(asio::buffer(s->text), tuple_awaitable);
+        if (ec) co_return "write failed: " + describe(ec);
+      } else if (auto* c = std::get_if<room_request::Close>(&r)) {
+        co_return c->reason;
+      } else {
+        // A connect while connected: end this connection, then the session
+        // starts the next one.
+        requests_.push_front(room_request::Connect{});
+        co_return "reconnect requested";
+      }
+    }
+  }
+
+  asio::awaitable<void> close_gracefully() {
+    if (ws_.is_open()) {
+      asio::steady_timer t(ws_.get_executor(), cfg_.close_timeout);
+      co_await (ws_.async_close(websocket::close_code::normal, tuple_awaitable) || t.async_wait(tuple_awaitable));
+    }
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);  // ends the reader
+  }
+
+  const RoomSessionConfig& cfg_;
+  Mailbox<RoomRequest>& requests_;
+  const RoomSession::Sink& sink_;
+  Ws ws_;
+};
+
+}  // namespace wibwob::bridge::detail

@@ -111,13 +111,8 @@ std::string FakeApp::export_state(const ipc::Command& c) {
 }
 
 std::string FakeApp::save_workspace() {
-  std::string stamp = timestamp();  // YYYY-MM-DDTHH:MM:SS -> YYYYMMDD_HHMMSS
-  std::string name;
-  for (char ch : stamp) {
-    if (ch == 'T') name += '_';
-    else if (ch != '-' && ch != ':') name += ch;
-  }
-  const std::string path = join_path(config_.app_dir, "workspace_" + name + ".json");
+  // The file a room's `layout_path` names in spec/rooms.md's example.
+  const std::string path = join_path(config_.app_dir, "workspaces/last_workspace.json");
   const std::string text = format_workspace(desktop_.windows(), desktop_.area(), timestamp());
   return files_->write(path, text) ? ipc::format_ok() : ipc::format_err("save workspace failed");
 }

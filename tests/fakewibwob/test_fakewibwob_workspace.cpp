@@ -93,8 +93,8 @@ TEST(FakeWorkspaceExport, DefaultPathSaveWorkspaceAndWriteFailures) {
   EXPECT_EQ(a.reply("cmd:export_state path=\n"), "ok\n");
   EXPECT_TRUE(a.files->files.count("/app/workspace_state.json"));
   EXPECT_EQ(a.reply("cmd:save_workspace\n"), "ok\n");
-  EXPECT_EQ(a.files->files.at("/app/workspace_20261130_084744.json"), a.files->files.at("/app/workspace_state.json"));
-  a.files->unwritable = {"/ro/x.json", "/app/workspace_state.json", "/app/workspace_20261130_084744.json"};
+  EXPECT_EQ(a.files->files.at("/app/workspaces/last_workspace.json"), a.files->files.at("/app/workspace_state.json"));
+  a.files->unwritable = {"/ro/x.json", "/app/workspace_state.json", "/app/workspaces/last_workspace.json"};
   EXPECT_EQ(a.reply("cmd:export_state path=%2Fro%2Fx.json\n"), "err export failed\n");
   EXPECT_EQ(a.reply("cmd:export_state\n"), "err export failed\n");
   EXPECT_EQ(a.reply("cmd:save_workspace\n"), "err save workspace failed\n");

@@ -98,6 +98,7 @@ def test_desktop_wide_commands_fire_no_events(make_app):
     assert json.loads(f.readline()) == {"type": "subscribed"}
     for cmd in ("tile", "cascade", "get_canvas_size", "get_window_types", "get_capabilities", "close_all"):
         assert not app_command(app.socket, f"cmd:{cmd}").startswith("err"), cmd
+    assert app.control("status")["freed_ids"] == 2  # close_all left both ids for reuse
     # A creation fires; it must be the first event the subscriber sees.
     app_command(app.socket, "cmd:create_window type=verse")
     first = json.loads(f.readline())

@@ -15,11 +15,13 @@
 #include <spdlog/spdlog.h>
 
 #include "fakewibwob/server/server.hpp"
+#include "wibwob/version.hpp"
 
 namespace fw = wibwob::fakewibwob;
 
 int main(int argc, char** argv) {
   CLI::App cli{"fakewibwob: a faithful fake of the WibWob-DOS IPC server (see docs/fakewibwob.md)"};
+  cli.set_version_flag("--version", std::string("fakewibwob ") + wibwob::version);
   std::string socket_path;
   std::optional<int> instance;
   std::string secret;

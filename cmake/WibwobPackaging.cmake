@@ -127,16 +127,18 @@ set(CPACK_PACKAGE_NAME ${WIBWOB_PACKAGE_NAME})
 set(CPACK_PACKAGE_VENDOR "WibWob-DOS")
 set(CPACK_PACKAGE_CONTACT "${WIBWOB_PACKAGE_CONTACT}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "WibWob-DOS multiplayer sync bridge, room orchestrator and test fixtures")
+# The long description; CPack puts the summary line above it.
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-  "WibWob-DOS multiplayer sync bridge, room orchestrator and test fixtures
- wibwob-bridge keeps the window layouts of several WibWob-DOS instances
- identical through a PartyKit room server. wibwob-rooms starts one app per
- room file and a bridge per multiplayer room, and runs as the systemd service
- wibwob-rooms.service. fakewibwob and mockparty are faithful fakes of the app
- and of the room server for tests; wibwob-sim is a deterministic simulator.")
-set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
-# Install with DESTDIR, so the files under /etc land in the package as /etc.
+  "wibwob-bridge keeps the window layouts of several WibWob-DOS instances
+identical through a PartyKit room server. wibwob-rooms starts one app per
+room file and a bridge per multiplayer room, and runs as the systemd service
+wibwob-rooms.service. fakewibwob and mockparty are faithful fakes of the app
+and of the room server, for tests; wibwob-sim is a deterministic simulator.")
+# Install into the package with prefix /usr and DESTDIR, so that the install
+# script sees the real prefix and puts the configuration under /etc.
 set(CPACK_SET_DESTDIR ON)
+set(CPACK_INSTALL_PREFIX /usr)
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_RELEASE 1)

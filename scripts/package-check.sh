@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Checks the Debian package end to end, on this machine, as root:
-#   1. builds it with CPack from the Release build in build/ (configured and
-#      built first if needed, as scripts/test.sh does);
+#   1. checks `cmake --install build --prefix P` (the layout, the unit's
+#      paths, configuration never overwritten), then builds the package with
+#      CPack from the Release build in build/ (configured and built first if
+#      needed, as scripts/test.sh does);
 #   2. installs it with `apt-get install ./wibwob-sync_*.deb`;
 #   3. from the installed paths: --help and --version of all five programs,
 #      `man -w` (and a rendered page) for each, `wibwob-rooms check` on the
@@ -26,7 +28,7 @@ unit=/usr/lib/systemd/system/wibwob-rooms.service
 svc_user=wibwob-rooms
 state_dir=/var/lib/wibwob-rooms
 
-if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then sed -n '2,19p' "$0"; exit 0; fi
+if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then sed -n '2,21p' "$0"; exit 0; fi
 if [[ $(id -u) -ne 0 ]]; then
   echo "package-check: must run as root (it installs and purges a package)" >&2
   exit 2
@@ -37,7 +39,15 @@ fail() { echo "package-check: FAIL: $*" >&2; exit 1; }
 
 scripts/setup.sh --package
 
-# --- 1. build the package ----------------------------------------------------
+tmp=$(mktemp -d)
+cleanup() {
+  [[ -n ${rooms_pid:-} ]] && kill -KILL "$rooms_pid" 2>/dev/null || true
+  [[ -n ${party_pid:-} ]] && kill -TERM "$party_pid" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# --- 1. install from the build tree, then build the package ------------------
 if [[ ! -f build/CMakeCache.txt ]]; then
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DWIBWOB_WERROR=ON
 fi
@@ -45,6 +55,35 @@ build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' build/CMakeCache.txt)
 [[ $build_type == Release ]] ||
   fail "build/ is a '$build_type' build; the package is made from a Release build (scripts/test.sh makes one)"
 cmake --build build -j"$(nproc)"
+
+prefix=$tmp/prefix
+step "cmake --install build --prefix $prefix"
+cmake --install build --prefix "$prefix" >/dev/null
+example_count=$(ls examples/rooms/*.md | wc -l)
+for p in "${programs[@]}"; do
+  [[ -x $prefix/bin/$p ]] || fail "cmake --install: no $prefix/bin/$p"
+  [[ -f $prefix/share/man/man1/$p.1.gz ]] || fail "cmake --install: no man page $p.1.gz"
+done
+for f in share/doc/$pkg/README.md share/doc/$pkg/docs/orchestrator.md etc/default/wibwob-rooms; do
+  [[ -f $prefix/$f ]] || fail "cmake --install: no $prefix/$f"
+done
+[[ $(ls "$prefix"/share/doc/$pkg/examples/rooms/*.md | wc -l) -eq $example_count ]] ||
+  fail "cmake --install: the example rooms are not all in share/doc/$pkg/examples/rooms"
+[[ $(ls "$prefix"/etc/wibwob-rooms/*.md | wc -l) -eq $example_count ]] ||
+  fail "cmake --install: the example rooms are not all in etc/wibwob-rooms"
+grep -qx "ExecStart=$prefix/bin/wibwob-rooms start $prefix/etc/wibwob-rooms .*" \
+  "$prefix/lib/systemd/system/wibwob-rooms.service" || fail "cmake --install: the unit's ExecStart does not use the prefix"
+grep -qx "EnvironmentFile=-$prefix/etc/default/wibwob-rooms" \
+  "$prefix/lib/systemd/system/wibwob-rooms.service" || fail "cmake --install: the unit's EnvironmentFile does not use the prefix"
+"$prefix/bin/wibwob-rooms" check "$prefix"/etc/wibwob-rooms/*.md >/dev/null ||
+  fail "cmake --install: wibwob-rooms check on the installed rooms failed"
+# A second install keeps an edited configuration file.
+echo "local edit" >>"$prefix/etc/wibwob-rooms/lobby.md"
+cmake --install build --prefix "$prefix" >/dev/null
+tail -n1 "$prefix/etc/wibwob-rooms/lobby.md" | grep -qx "local edit" ||
+  fail "cmake --install overwrote an edited room file"
+step "cmake --install: layout, unit paths, configuration kept: ok"
+
 rm -f build/package/*.deb
 step "building the package (cpack -G DEB)"
 cpack --config build/CPackConfig.cmake -G DEB -B build/package >/dev/null
@@ -61,14 +100,6 @@ for lib in libc6 libstdc++6 libyaml-cpp libssl3; do
 done
 
 # --- 2. install --------------------------------------------------------------
-tmp=$(mktemp -d)
-cleanup() {
-  [[ -n ${rooms_pid:-} ]] && kill -KILL "$rooms_pid" 2>/dev/null || true
-  [[ -n ${party_pid:-} ]] && kill -TERM "$party_pid" 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
 if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -qv "not-installed"; then
   step "$pkg is installed from an earlier run: purging it first"
   apt-get purge -y -qq "$pkg" >/dev/null
@@ -133,25 +164,40 @@ expected_conffiles=$(printf '%s\n' /etc/default/wibwob-rooms "${rooms[@]}" | sor
 step "service user $svc_user (uid $uid) and conffiles: ok"
 
 # --- 4. what the unit runs, as its user, with the example rooms ----------------
-# The unit's own environment, then its EnvironmentFile, then the settings of
-# this check: fakewibwob as the app; sockets in a private directory, so that a
-# real /tmp/wibwob_<n>.sock on this machine is never touched.
+# As an admin would (docs/orchestrator.md, "Run it as a service"): the app
+# command and flags go into the settings file. fakewibwob is the app; the
+# sockets go to a private directory, so that a real /tmp/wibwob_<n>.sock on
+# this machine is never touched. Then the unit's Environment= lines, its
+# EnvironmentFile and its ExecStart are read from the installed unit and
+# expanded as systemd does: ${VAR} is one argument, $VAR is split on whitespace.
 install -d -o "$svc_user" -g "$svc_user" -m 0750 "$state_dir"  # what StateDirectory= does
 sockets=$tmp/sockets
 install -d -o "$svc_user" -g "$svc_user" -m 0750 "$sockets"
 chmod 0755 "$tmp"
-app_cmd="fakewibwob --socket {socket} --remove-socket-on-exit"
-rooms_args="--socket-dir $sockets --stop-grace-ms 3000"
+settings=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' "$unit")
+[[ $settings == /etc/default/wibwob-rooms ]] || fail "the unit's EnvironmentFile is '$settings'"
+cat >>"$settings" <<EOF
+WIBWOB_APP_CMD="fakewibwob --socket {socket} --remove-socket-on-exit"
+WIBWOB_ROOMS_ARGS="--socket-dir $sockets --stop-grace-ms 3000"
+EOF
+env_of_unit=$(
+  while IFS= read -r assignment; do export "${assignment?}"; done < <(sed -n 's/^Environment=//p' "$unit")
+  set -a; . "$settings"; set +a
+  printf '%s\n' "$WIBWOB_APP_CMD" "$WIBWOB_ROOMS_ARGS"
+)
+{ read -r app_cmd; read -r rooms_args; } <<<"$env_of_unit"
 read -r -a words < <(sed -n 's/^ExecStart=//p' "$unit")
 cmd=()
 for w in "${words[@]}"; do
   case $w in
-    '${WIBWOB_APP_CMD}') cmd+=("$app_cmd") ;;       # ${VAR}: one argument
-    '$WIBWOB_ROOMS_ARGS') read -r -a more <<<"$rooms_args"; cmd+=("${more[@]}") ;;  # $VAR: split
+    '${WIBWOB_APP_CMD}') cmd+=("$app_cmd") ;;
+    '$WIBWOB_ROOMS_ARGS') read -r -a more <<<"$rooms_args"; cmd+=("${more[@]}") ;;
     '$'*|'${'*) fail "ExecStart uses $w, which this check does not know" ;;
     *) cmd+=("$w") ;;
   esac
 done
+[[ ${cmd[*]} == *"--app-cmd fakewibwob --socket {socket}"*"--socket-dir $sockets"* ]] ||
+  fail "the settings in $settings did not reach the command: ${cmd[*]}"
 
 mockparty --port 1999 --host 127.0.0.1 --ideal --log "$tmp/party.jsonl" >"$tmp/party.out" 2>"$tmp/party.err" &
 party_pid=$!
@@ -165,8 +211,8 @@ grep -q '^READY ' "$tmp/party.out" || fail "mockparty printed no READY line"
 step "running the unit's command as $svc_user: ${cmd[*]}"
 (
   cd "$state_dir"
-  umask 0007
-  set -a; [[ -f /etc/default/wibwob-rooms ]] && . /etc/default/wibwob-rooms; set +a
+  umask "$(sed -n 's/^UMask=//p' "$unit")"
+  set -a; . "$settings"; set +a
   exec setpriv --reuid="$svc_user" --regid="$svc_user" --init-groups "${cmd[@]}"
 ) >"$tmp/rooms.out" 2>"$tmp/rooms.err" &
 rooms_pid=$!
@@ -181,6 +227,7 @@ grep -q '"room":"wibwob-shared".*"type":"open"' "$tmp/party.jsonl" ||
 for s in "$sockets"/wibwob_1.sock "$sockets"/wibwob_2.sock; do
   [[ -S $s ]] || fail "no app socket $s"
   [[ $(stat -c %U "$s") == "$svc_user" ]] || fail "$s is not owned by $svc_user"
+  [[ $(stat -c %a "$s") == 770 ]] || fail "$s has mode $(stat -c %a "$s"), expected 770 (the unit's UMask=0007)"
 done
 step "both example rooms' apps run as $svc_user, and the bridge reached the room"
 

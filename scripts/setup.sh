@@ -27,8 +27,9 @@ packages=(
 case "${1:-}" in
   --fuzz) packages+=(clang libclang-rt-14-dev) ;;
   # dpkg-dev: dpkg-shlibdeps (computes the package's dependencies), file and
-  # binutils: CPack's DEB generator; man-db: man -w; systemd: systemd-analyze verify.
-  --package) packages+=(dpkg-dev file binutils man-db systemd) ;;
+  # binutils: CPack's DEB generator; man-db: man -w; systemd: systemd-analyze verify;
+  # procps: pgrep.
+  --package) packages+=(dpkg-dev file binutils man-db systemd procps) ;;
   "") ;;
   *) echo "setup.sh: unknown argument $1 (--fuzz or --package)" >&2; exit 2 ;;
 esac

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bridge/io/runtime.hpp"
+#include "wibwob/version.hpp"
 
 namespace {
 
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
       "wibwob-bridge: keeps this WibWob-DOS instance's window layout in sync with a PartyKit room.\n"
       "Environment (as the earlier Python bridge): WIBWOB_INSTANCE, WIBWOB_AUTH_SECRET, WIBWOB_PARTYKIT_URL,\n"
       "WIBWOB_PARTYKIT_ROOM, WIBWOB_NO_STATE_SYNC, WIBWOB_LEGACY_CHAT, WIBWOB_AI_RELAY. Flags override them."};
+  cli.set_version_flag("--version", std::string("wibwob-bridge ") + wibwob::version);
   std::string socket, url = env("WIBWOB_PARTYKIT_URL").value_or(""), room = env("WIBWOB_PARTYKIT_ROOM").value_or("");
   std::string origin, ca_file, log_level = "info";
   std::int64_t poll_ms = 250, status_ms = 10000;

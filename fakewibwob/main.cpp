@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "fakewibwob/server/server.hpp"
+#include "wibwob/version.hpp"
 
 namespace fw = wibwob::fakewibwob;
 
@@ -141,6 +142,7 @@ int serve(const fw::ServerConfig& cfg) {
 
 int main(int argc, char** argv) {
   CLI::App cli{"fakewibwob: a faithful fake of the WibWob-DOS IPC server (see docs/fakewibwob.md)"};
+  cli.set_version_flag("--version", std::string("fakewibwob ") + wibwob::version);
   Options options;
   add_options(cli, options);
   CLI11_PARSE(cli, argc, argv);

@@ -16,11 +16,13 @@
 #include <spdlog/spdlog.h>
 
 #include "mockparty/server/server.hpp"
+#include "wibwob/version.hpp"
 
 namespace mp = wibwob::mockparty;
 
 int main(int argc, char** argv) {
   CLI::App cli{"mockparty: a faithful mock of the PartyKit room server (see docs/mockparty.md)"};
+  cli.set_version_flag("--version", std::string("mockparty ") + wibwob::version);
   mp::ServerConfig cfg;
   std::string log_level = "warn";
   bool ideal = false;

@@ -23,6 +23,7 @@
 #include "orchestrator/core/supervisor.hpp"
 #include "orchestrator/io/process.hpp"
 #include "orchestrator/io/runner.hpp"
+#include "wibwob/version.hpp"
 
 namespace fs = std::filesystem;
 using namespace wibwob::orchestrator;
@@ -141,6 +142,7 @@ std::optional<Plan> build_plan(const std::string& rooms_dir, const PlanFlags& f)
 int main(int argc, char** argv) {
   CLI::App cli{"wibwob-rooms: one WibWob-DOS app per room file, plus a wibwob-bridge sidecar per multiplayer room "
                "(see docs/orchestrator.md)"};
+  cli.set_version_flag("--version", std::string("wibwob-rooms ") + wibwob::version);
   cli.require_subcommand(1);
   std::string log_level = "info";
   cli.add_option("--log-level", log_level, "debug, info, warn or error")

@@ -5,6 +5,8 @@
 #
 #   scripts/setup.sh           build + test dependencies
 #   scripts/setup.sh --fuzz    also clang (libFuzzer) for fuzz/
+#   scripts/setup.sh --package also what scripts/package-check.sh uses to
+#                              build, inspect and install the Debian package
 set -euo pipefail
 
 packages=(
@@ -17,13 +19,20 @@ packages=(
   libyaml-cpp-dev                      # room files
   libcli11-dev                         # command-line flags
   libspdlog-dev                        # logs
+  help2man gzip                        # man pages generated from --help at build time
   libgtest-dev                         # GoogleTest
   librapidcheck-dev                    # property tests
   python3 python3-pytest python3-websocket  # acceptance/ harness (pytest, WebSocket client)
 )
-if [[ "${1:-}" == "--fuzz" ]]; then
-  packages+=(clang libclang-rt-14-dev)
-fi
+case "${1:-}" in
+  --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+  # dpkg-dev: dpkg-shlibdeps (computes the package's dependencies), file and
+  # binutils: CPack's DEB generator; man-db: man -w; systemd: systemd-analyze verify;
+  # procps: pgrep.
+  --package) packages+=(dpkg-dev file binutils man-db systemd procps) ;;
+  "") ;;
+  *) echo "setup.sh: unknown argument $1 (--fuzz or --package)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -8,11 +8,13 @@
 #include <CLI/CLI.hpp>
 
 #include "sim/simulator.hpp"
+#include "wibwob/version.hpp"
 
 int main(int argc, char** argv) {
   using wibwob::sim::Ms;
   CLI::App cli{"wibwob-sim: deterministic multiplayer simulation (apps, bridges, room, network, faults) "
                "that checks every instance converges to the room's layout"};
+  cli.set_version_flag("--version", std::string("wibwob-sim ") + wibwob::version);
   std::uint64_t seed = 1;
   std::uint64_t seeds = 1;
   wibwob::sim::SimConfig c;

@@ -442,6 +442,9 @@ Effects SyncEngine::on_ipc_reply(std::uint64_t id, const IpcOutcome& o, Ms now) 
                "IPC request failed: " + o.text);
     }
     if (op.kind != OpKind::poll && !op.room_id.empty()) blocked_.insert(op.room_id);
+    // The participant list is state, not an event: a list the app did not
+    // take is offered again.
+    if (op.kind == OpKind::presence) presence_dirty_ = true;
     if (op.kind == OpKind::chat_receive) {
       // keep the message for the next try: it is at the front still
     }
@@ -531,6 +534,7 @@ void SyncEngine::reset_app_mapping(const std::string& why, Effects& out) {
   awaiting_id_.clear();
   blocked_.clear();
   adopted_ = false;
+  presence_dirty_ = true;  // the new process has an empty participant list
   log(out, LogLevel::warn, "app restart detected (" + why + "): old window mapping discarded");
 }
 
@@ -550,6 +554,8 @@ void SyncEngine::handle_poll_reply(const IpcOutcome& o, Ms now, Effects& out) {
     // The app was gone and answers again: a new process whose ids restart
     // at w1. Adoption below re-maps windows that are still there by content.
     if (adopted_ || !room_to_local_.empty()) reset_app_mapping("IPC came back after the app was unreachable", out);
+    // A new process shows nobody in its room chat window yet.
+    presence_dirty_ = true;
   }
   // Ids come from a per-process counter and are never reused, so a window
   // we have not seen before whose number is not above every number seen so

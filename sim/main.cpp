@@ -9,6 +9,30 @@
 
 #include "sim/simulator.hpp"
 
+namespace {
+
+void add_chat(wibwob::sim::ChatCounts& a, const wibwob::sim::ChatCounts& b) {
+  a.typed += b.typed;
+  a.reached_server += b.reached_server;
+  a.shown += b.shown;
+  a.refused_by_app += b.refused_by_app;
+  a.missed_offline += b.missed_offline;
+  a.lost_app_crash += b.lost_app_crash;
+  a.lost_bridge_restart += b.lost_bridge_restart;
+  a.lost_in_drop += b.lost_in_drop;
+}
+
+std::string describe(const wibwob::sim::ChatCounts& c) {
+  return std::to_string(c.typed) + " lines typed, " + std::to_string(c.reached_server) + " reached the room, " +
+         std::to_string(c.shown) + " copies shown exactly once and in order; not delivered (counted, see "
+         "docs/bridge.md): " + std::to_string(c.missed_offline) + " relayed while the recipient was offline, " +
+         std::to_string(c.lost_in_drop) + " lost in a connection drop, " + std::to_string(c.lost_bridge_restart) +
+         " held by a restarted bridge, " + std::to_string(c.lost_app_crash) + " queued in a crashed app, " +
+         std::to_string(c.refused_by_app) + " refused by an app";
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using wibwob::sim::Ms;
   CLI::App cli{"wibwob-sim: deterministic multiplayer simulation (apps, bridges, room, network, faults) "
@@ -19,7 +43,8 @@ int main(int argc, char** argv) {
   std::int64_t active_ms = c.active.count();
   std::int64_t poll_ms = c.poll_interval.count();
   std::int64_t net_ms = c.net_latency_max.count(), ipc_ms = c.ipc_latency_max.count();
-  bool no_faults = false, verbose = false, quiet = false;
+  std::int64_t tick_ms = c.app_tick.count();
+  bool no_faults = false, no_chat = false, verbose = false, quiet = false;
   cli.add_option("--seed", seed, "first seed")->capture_default_str();
   cli.add_option("--seeds", seeds, "how many seeds to run, from --seed on")->capture_default_str()->check(CLI::Range(1, 1000000));
   cli.add_option("--instances", c.instances, "app instances in the room")->capture_default_str()->check(CLI::Range(1, 64));
@@ -29,7 +54,10 @@ int main(int argc, char** argv) {
   cli.add_option("--faults-per-second", c.faults_per_second, "drops, restarts, outages")->capture_default_str();
   cli.add_option("--net-latency-ms", net_ms, "largest one-way network latency")->capture_default_str()->check(CLI::Range(1, 60000));
   cli.add_option("--ipc-latency-ms", ipc_ms, "largest IPC round-trip latency")->capture_default_str()->check(CLI::Range(0, 60000));
+  cli.add_option("--app-tick-ms", tick_ms, "the app serves one IPC connection per tick (real app: 20; 0: no tick)")->capture_default_str()->check(CLI::Range(0, 1000));
+  cli.add_option("--chat-per-second", c.chat_per_second, "room chat lines people type, all instances together")->capture_default_str();
   cli.add_flag("--no-faults", no_faults, "no connection drops or restarts");
+  cli.add_flag("--no-chat", no_chat, "bridges do not relay chat and presence; nobody types");
   cli.add_flag("--verbose", verbose, "print every phase line, and the trace of a failing seed");
   cli.add_flag("--quiet", quiet, "print only the summary");
   CLI11_PARSE(cli, argc, argv);
@@ -39,8 +67,11 @@ int main(int argc, char** argv) {
   c.net_latency_max = Ms(net_ms);
   c.ipc_latency_max = Ms(ipc_ms);
   c.keep_trace = verbose;
+  c.app_tick = Ms(tick_ms);
+  c.chat = !no_chat;
 
-  std::uint64_t ok = 0, failed = 0, actions = 0, faults = 0, deltas = 0;
+  std::uint64_t ok = 0, failed = 0, actions = 0, faults = 0, deltas = 0, adoption_dups = 0;
+  wibwob::sim::ChatCounts chat;
   std::int64_t worst_settle = 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (std::uint64_t s = seed; s < seed + seeds; ++s) {
@@ -52,6 +83,8 @@ int main(int argc, char** argv) {
     actions += r.actions;
     faults += r.faults;
     deltas += r.deltas_sent;
+    adoption_dups += r.adoption_duplicates;
+    add_chat(chat, r.chat);
     worst_settle = std::max<std::int64_t>(worst_settle, r.settled_after.count());
     if (r.converged) {
       ++ok;
@@ -67,7 +100,9 @@ int main(int argc, char** argv) {
       std::cout << "  replay: wibwob-sim --seed " << s << " --instances " << c.instances << " --active-ms "
                 << active_ms << " --poll-ms " << poll_ms << " --net-latency-ms " << net_ms
                 << " --ipc-latency-ms " << ipc_ms << " --actions-per-second " << c.actions_per_second
-                << " --faults-per-second " << c.faults_per_second << (no_faults ? " --no-faults" : "") << " --verbose\n";
+                << " --faults-per-second " << c.faults_per_second << " --app-tick-ms " << tick_ms
+                << " --chat-per-second " << c.chat_per_second << (no_faults ? " --no-faults" : "")
+                << (no_chat ? " --no-chat" : "") << " --verbose\n";
     }
     std::cout.flush();
   }
@@ -75,5 +110,9 @@ int main(int argc, char** argv) {
   std::cout << "summary: " << ok << " of " << (ok + failed) << " seeds converged (" << c.instances
             << " instances, " << actions << " actions, " << faults << " faults, " << deltas
             << " deltas; slowest settle " << worst_settle << " ms virtual) in " << secs << " s\n";
+  if (!no_chat) std::cout << "chat: " << describe(chat) << "\n";
+  if (adoption_dups)
+    std::cout << "known engine limitation: " << adoption_dups
+              << " window(s) duplicated by a restarted bridge's re-adoption (see docs/simulator.md)\n";
   return failed ? 1 : 0;
 }

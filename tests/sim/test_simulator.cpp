@@ -60,3 +60,58 @@ TEST(Simulator, ConvergesUnderHighLatencyAndBusyPeople) {
     EXPECT_TRUE(r.converged) << "seed " << seed << ": " << r.failure;
   }
 }
+
+// Chat and presence (issue 7): without faults nothing may be lost; every
+// line that reached the room is shown on every instance that was connected.
+TEST(SimulatorChat, EveryLineReachesEveryOtherInstanceWithoutFaults) {
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    SimConfig c;
+    c.seed = seed;
+    c.faults = false;
+    c.active = Ms(8000);
+    c.chat_per_second = 4;
+    c.app_tick = Ms(20);
+    const auto r = run_simulation(c);
+    ASSERT_TRUE(r.converged) << "seed " << seed << ": " << r.failure;
+    EXPECT_GT(r.chat.typed, 10u) << "seed " << seed;
+    EXPECT_EQ(r.chat.reached_server, r.chat.typed) << "seed " << seed;
+    EXPECT_EQ(r.chat.lost_in_drop + r.chat.lost_bridge_restart + r.chat.lost_app_crash + r.chat.refused_by_app, 0u)
+        << "seed " << seed;
+    EXPECT_EQ(r.chat.shown + r.chat.missed_offline, r.chat.reached_server * static_cast<std::uint64_t>(c.instances - 1))
+        << "seed " << seed;
+    EXPECT_EQ(r.presence_checked, static_cast<std::uint64_t>(c.instances)) << "seed " << seed;
+  }
+}
+
+TEST(SimulatorChat, FaultsLoseLinesOnlyForCountedReasons) {
+  wibwob::sim::ChatCounts sum;
+  for (std::uint64_t seed = 200; seed < 230; ++seed) {
+    SimConfig c;
+    c.seed = seed;
+    c.instances = 3 + static_cast<int>(seed % 3);
+    c.active = Ms(10000);
+    c.faults_per_second = 0.6;
+    c.chat_per_second = 3;
+    const auto r = run_simulation(c);
+    ASSERT_TRUE(r.converged) << "seed " << seed << ": " << r.failure;
+    EXPECT_EQ(r.presence_checked, static_cast<std::uint64_t>(c.instances)) << "seed " << seed;
+    sum.typed += r.chat.typed;
+    sum.shown += r.chat.shown;
+    sum.lost_in_drop += r.chat.lost_in_drop;
+  }
+  // Drops do lose lines in flight (the server keeps no chat history), and
+  // most lines still arrive.
+  EXPECT_GT(sum.lost_in_drop, 0u);
+  EXPECT_GT(sum.shown, sum.typed);
+}
+
+TEST(SimulatorChat, ChatOffTypesNothing) {
+  SimConfig c;
+  c.seed = 7;
+  c.chat = false;
+  c.active = Ms(5000);
+  const auto r = run_simulation(c);
+  EXPECT_TRUE(r.converged) << r.failure;
+  EXPECT_EQ(r.chat.typed, 0u);
+  EXPECT_EQ(r.presence_checked, 0u);
+}

@@ -595,14 +595,21 @@ void SyncEngine::handle_poll_reply(const IpcOutcome& o, Ms now, Effects& out) {
     return;
   }
 
-  // Windows created without an id in the reply (text_editor): the newest
-  // unmapped local window of that type is the one.
+  // Windows created without an id in the reply (text_editor): the unmapped
+  // local window of that type with the bounds we asked for, else the newest
+  // one. (Newest alone takes a window a person opened after our create.)
   for (auto it = awaiting_id_.begin(); it != awaiting_id_.end();) {
     const ipc::AppWindow* best = nullptr;
-    for (const auto& a : *local_)
-      if (a.type == it->second && !local_to_room_.count(a.id) &&
-          (!best || a.id.size() > best->id.size() || (a.id.size() == best->id.size() && a.id > best->id)))
+    const auto asked = app_.find(it->first);
+    auto exact = [&](const ipc::AppWindow& a) {
+      return asked != app_.end() && to_room_window(a, it->first).same_synced(asked->second);
+    };
+    for (const auto& a : *local_) {
+      if (a.type != it->second || local_to_room_.count(a.id)) continue;
+      if (best && exact(*best)) break;
+      if (!best || exact(a) || a.id.size() > best->id.size() || (a.id.size() == best->id.size() && a.id > best->id))
         best = &a;
+    }
     if (best) {
       room_to_local_[it->first] = best->id;
       local_to_room_[best->id] = it->first;

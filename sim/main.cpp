@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "sim/acceptance.hpp"
 #include "sim/simulator.hpp"
 
 namespace {
@@ -31,6 +32,20 @@ std::string describe(const wibwob::sim::ChatCounts& c) {
          std::to_string(c.refused_by_app) + " refused by an app";
 }
 
+int run_acceptance_main(const wibwob::sim::AcceptanceConfig& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  bool all = true;
+  for (const auto& r : wibwob::sim::run_acceptance(a)) {
+    std::cout << r.line << "\n";
+    for (const auto& f : r.failures) std::cout << "  " << f << "\n";
+    all = all && r.pass;
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cout << "acceptance: " << (all ? "all four criteria pass" : "FAILED") << " (" << a.seeds << " seeds from "
+            << a.first_seed << ", " << a.instances << " instances, " << secs << " s)\n";
+  return all ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -44,7 +59,9 @@ int main(int argc, char** argv) {
   std::int64_t poll_ms = c.poll_interval.count();
   std::int64_t net_ms = c.net_latency_max.count(), ipc_ms = c.ipc_latency_max.count();
   std::int64_t tick_ms = c.app_tick.count();
-  bool no_faults = false, no_chat = false, verbose = false, quiet = false;
+  bool no_faults = false, no_chat = false, verbose = false, quiet = false, acceptance = false;
+  std::string recovery;
+  std::int64_t recovery_at_ms = 5000, server_down_ms = 1000;
   cli.add_option("--seed", seed, "first seed")->capture_default_str();
   cli.add_option("--seeds", seeds, "how many seeds to run, from --seed on")->capture_default_str()->check(CLI::Range(1, 1000000));
   cli.add_option("--instances", c.instances, "app instances in the room")->capture_default_str()->check(CLI::Range(1, 64));
@@ -58,6 +75,11 @@ int main(int argc, char** argv) {
   cli.add_option("--chat-per-second", c.chat_per_second, "room chat lines people type, all instances together")->capture_default_str();
   cli.add_flag("--no-faults", no_faults, "no connection drops or restarts");
   cli.add_flag("--no-chat", no_chat, "bridges do not relay chat and presence; nobody types");
+  cli.add_option("--recovery", recovery, "AC-4's probe: one fault of this kind, then people stop")->check(CLI::IsMember({"drop", "room-restart"}));
+  cli.add_option("--recovery-at-ms", recovery_at_ms, "when the --recovery fault happens")->capture_default_str();
+  cli.add_option("--server-down-ms", server_down_ms, "--recovery room-restart: how long the server is gone")->capture_default_str();
+  cli.add_flag("--acceptance", acceptance,
+               "run the acceptance criteria AC-1..AC-4 over --seeds seeds (default 40) from --seed; one line each");
   cli.add_flag("--verbose", verbose, "print every phase line, and the trace of a failing seed");
   cli.add_flag("--quiet", quiet, "print only the summary");
   CLI11_PARSE(cli, argc, argv);
@@ -69,6 +91,20 @@ int main(int argc, char** argv) {
   c.keep_trace = verbose;
   c.app_tick = Ms(tick_ms);
   c.chat = !no_chat;
+  if (!recovery.empty()) {
+    wibwob::sim::RecoveryProbe p;
+    p.kind = recovery == "drop" ? wibwob::sim::RecoveryProbe::Kind::drop : wibwob::sim::RecoveryProbe::Kind::room_restart;
+    p.at = Ms(recovery_at_ms);
+    p.server_down = Ms(server_down_ms);
+    c.recovery = p;
+  }
+  if (acceptance) {
+    wibwob::sim::AcceptanceConfig a;
+    a.first_seed = seed;
+    if (cli.count("--seeds")) a.seeds = seeds;
+    if (cli.count("--instances")) a.instances = c.instances;
+    return run_acceptance_main(a);
+  }
 
   std::uint64_t ok = 0, failed = 0, actions = 0, faults = 0, deltas = 0, adoption_dups = 0;
   wibwob::sim::ChatCounts chat;
@@ -91,7 +127,10 @@ int main(int argc, char** argv) {
       if (!quiet)
         std::cout << "seed " << s << ": converged in " << r.settled_after.count() << " ms after "
                   << r.actions << " actions, " << r.faults << " faults, " << r.deltas_sent << " deltas; "
-                  << r.room_windows << " windows in the room (trace " << std::hex << r.trace_hash << std::dec << ")\n";
+                  << r.room_windows << " windows in the room"
+                  << (r.recovered_after ? "; in sync " + std::to_string(r.recovered_after->count()) + " ms after the probe's fault"
+                                        : std::string())
+                  << " (trace " << std::hex << r.trace_hash << std::dec << ")\n";
     } else {
       ++failed;
       std::cout << "seed " << s << ": FAILED: " << r.failure << "\n";
@@ -102,7 +141,11 @@ int main(int argc, char** argv) {
                 << " --ipc-latency-ms " << ipc_ms << " --actions-per-second " << c.actions_per_second
                 << " --faults-per-second " << c.faults_per_second << " --app-tick-ms " << tick_ms
                 << " --chat-per-second " << c.chat_per_second << (no_faults ? " --no-faults" : "")
-                << (no_chat ? " --no-chat" : "") << " --verbose\n";
+                << (no_chat ? " --no-chat" : "")
+                << (recovery.empty() ? std::string()
+                                     : " --recovery " + recovery + " --recovery-at-ms " + std::to_string(recovery_at_ms) +
+                                           " --server-down-ms " + std::to_string(server_down_ms))
+                << " --verbose\n";
     }
     std::cout.flush();
   }

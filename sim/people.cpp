@@ -190,6 +190,7 @@ void Simulation::crash_app(Instance& inst) {
     inst.app->restart(app_layout());  // the app reloads its layout
     (void)inst.app->take_events();
     inst.app_up = true;
+    disturb(inst);  // probes waiting on the app waited for the restart
     trace("i" + std::to_string(inst.index) + " app is back");
   });
 }
@@ -201,6 +202,7 @@ void Simulation::heal_all() {
       inst->app->restart(app_layout());
       (void)inst->app->take_events();
       inst->app_up = true;
+      disturb(*inst);
     }
   }
 }

@@ -70,6 +70,8 @@ void Simulation::probe_created(Instance& inst, const std::string& local_id) {
       ++report_.remote_add_to_create.excluded;
     } else {
       report_.remote_add_to_create.add(now_ - a->second);
+      trace("i" + std::to_string(inst.index) + " created " + *rid + " " + std::to_string((now_ - a->second).count()) +
+            " ms after its add arrived");
     }
     remote_adds_.erase(a);
   }

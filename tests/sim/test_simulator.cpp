@@ -2,6 +2,7 @@
 // sync requirements checked over many seeds with faults.
 #include <gtest/gtest.h>
 
+#include "sim/acceptance.hpp"
 #include "sim/simulator.hpp"
 
 using wibwob::sim::Ms;
@@ -114,4 +115,60 @@ TEST(SimulatorChat, ChatOffTypesNothing) {
   EXPECT_TRUE(r.converged) << r.failure;
   EXPECT_EQ(r.chat.typed, 0u);
   EXPECT_EQ(r.presence_checked, 0u);
+}
+
+// The acceptance criteria's building blocks (sim/acceptance.hpp).
+TEST(SimulatorAcceptance, RoomsScenarioGivesOnlyTheMultiplayerRoomABridgeAndRestartsIt) {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    const auto o = wibwob::sim::run_rooms_scenario(seed);
+    EXPECT_EQ(o.failure, "") << "seed " << seed;
+    EXPECT_TRUE(o.single_player_checked) << "seed " << seed;
+    EXPECT_GT(o.restart, Ms(0));
+    EXPECT_LE(o.restart, Ms(1000)) << "seed " << seed;
+  }
+}
+
+TEST(SimulatorAcceptance, RecoveryProbeMeasuresTheTimeToBeInSyncAgain) {
+  for (auto kind : {wibwob::sim::RecoveryProbe::Kind::drop, wibwob::sim::RecoveryProbe::Kind::room_restart}) {
+    SimConfig c;
+    c.seed = 11;
+    c.active = Ms(6000);
+    c.app_tick = Ms(20);
+    c.recovery = wibwob::sim::RecoveryProbe{kind, Ms(3000), Ms(2500)};
+    const auto r = run_simulation(c);
+    ASSERT_TRUE(r.converged) << r.failure;
+    ASSERT_TRUE(r.recovered_after.has_value());
+    // Reconnecting takes at least a network round trip, and well under 5 s.
+    EXPECT_GT(*r.recovered_after, Ms(0));
+    EXPECT_LT(*r.recovered_after, Ms(5000));
+  }
+}
+
+TEST(SimulatorAcceptance, ProbesMeasureOpensAndRemoteCreates) {
+  SimConfig c;
+  c.seed = 3;
+  c.faults = false;
+  c.active = Ms(8000);
+  c.app_tick = Ms(20);
+  const auto r = run_simulation(c);
+  ASSERT_TRUE(r.converged) << r.failure;
+  EXPECT_GT(r.open_to_room.samples, 5u);
+  EXPECT_EQ(r.open_to_room.excluded, 0u);  // no faults: nothing to exclude
+  EXPECT_GT(r.open_to_room.worst, Ms(0));
+  EXPECT_LT(r.open_to_room.worst, Ms(1000));
+  EXPECT_GT(r.remote_add_to_create.samples, r.open_to_room.samples);  // each open is created on the others
+  EXPECT_EQ(r.duplicate_creates + r.adoption_duplicates, 0u);
+}
+
+TEST(SimulatorAcceptance, AllFourCriteriaPassOnAFewSeeds) {
+  wibwob::sim::AcceptanceConfig a;
+  a.seeds = 5;
+  const auto results = wibwob::sim::run_acceptance(a);
+  ASSERT_EQ(results.size(), 4u);
+  const char* names[] = {"AC-1", "AC-2", "AC-3", "AC-4"};
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(results[i].name, names[i]);
+    EXPECT_TRUE(results[i].pass) << results[i].line;
+    EXPECT_NE(results[i].line.find("over 5 seeds"), std::string::npos) << results[i].line;
+  }
 }

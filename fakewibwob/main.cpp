@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -17,6 +19,23 @@
 #include "fakewibwob/server/server.hpp"
 
 namespace fw = wibwob::fakewibwob;
+
+namespace {
+
+// "COLSxROWS" within the sizes a terminal can sensibly have (a desktop
+// needs room for one minimum-size window).
+std::optional<fw::TerminalSize> parse_terminal_size(const std::string& text) {
+  const auto x = text.find('x');
+  if (x == std::string::npos || x == 0 || x + 1 == text.size()) return std::nullopt;
+  const std::string cols = text.substr(0, x), rows = text.substr(x + 1);
+  const auto digits = [](const std::string& s) { return s.size() <= 4 && s.find_first_not_of("0123456789") == std::string::npos; };
+  if (!digits(cols) || !digits(rows)) return std::nullopt;
+  fw::TerminalSize t{std::stoi(cols), std::stoi(rows)};
+  if (t.cols < 16 || t.cols > 4096 || t.rows < 8 || t.rows > 4096) return std::nullopt;
+  return t;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App cli{"fakewibwob: a faithful fake of the WibWob-DOS IPC server (see docs/fakewibwob.md)"};
@@ -30,6 +49,11 @@ int main(int argc, char** argv) {
   std::string display_name;
   bool remove_socket = false;
   std::string log_level = "info";
+  std::string terminal = "200x60";
+  std::string app_dir = ".";
+  std::uint64_t reuse_seed = 1;
+  std::uint32_t reuse_percent = 50;
+  bool no_id_reuse = false;
 
   auto* sock_opt = cli.add_option("--socket", socket_path, "Unix socket path to listen on");
   cli.add_option("--instance", instance, "Listen on /tmp/wibwob_<N>.sock (like WIBWOB_INSTANCE)")
@@ -43,7 +67,20 @@ int main(int argc, char** argv) {
   cli.add_option("--display-name", display_name, "Reply to room_chat_display_name");
   cli.add_flag("--remove-socket-on-exit", remove_socket, "Remove the socket file on exit (the app leaves it behind)");
   cli.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
+  cli.add_option("--terminal", terminal,
+                 "Terminal size COLSxROWS (default 200x60: canvas 200x59, windows arranged over 200x58)");
+  cli.add_option("--app-dir", app_dir, "The app's folder: export_state's default path and save_workspace's target");
+  cli.add_option("--id-reuse-seed", reuse_seed, "Seed of the id-reuse quirk (which freed ids come back)");
+  cli.add_option("--id-reuse-percent", reuse_percent, "Chance that a freed id of the same type is reused")
+      ->check(CLI::Range(0, 100));
+  cli.add_flag("--no-id-reuse", no_id_reuse, "Never reuse an id within a process (the app does, after close_all)");
   CLI11_PARSE(cli, argc, argv);
+  const auto size = parse_terminal_size(terminal);
+  if (!size) {
+    std::cerr << "--terminal: expected COLSxROWS with 16 <= COLS <= 4096 and 8 <= ROWS <= 4096, got '" << terminal
+              << "'\n";
+    return 2;
+  }
 
   spdlog::set_default_logger(spdlog::stderr_color_mt("fakewibwob"));
   spdlog::set_level(spdlog::level::from_str(log_level));
@@ -65,6 +102,9 @@ int main(int argc, char** argv) {
   cfg.auth_step_timeout = fw::Millis{auth_timeout_ms};
   cfg.remove_socket_on_exit = remove_socket;
   cfg.core.display_name = display_name;
+  cfg.core.terminal = *size;
+  cfg.core.app_dir = app_dir;
+  cfg.core.id_reuse = fw::IdReuse{!no_id_reuse, reuse_seed, reuse_percent};
   if (!layout_file.empty()) {
     auto layout = fw::load_layout_file(layout_file);
     if (!layout) {

@@ -524,13 +524,17 @@ Result<std::string> answer_challenge(std::string_view challenge_line, std::strin
 }
 
 std::optional<std::string> extract_hmac(std::string_view auth_line) {
-  static constexpr std::string_view marker = "\"hmac\":\"";
+  // The app's rule (spec "Authentication"): find `"hmac":`, then take what
+  // lies between the next two quotes. So `"hmac": "…"` (Python's json.dumps)
+  // works and `"hmac" :` does not; no JSON unescaping happens.
+  static constexpr std::string_view marker = "\"hmac\":";
   const auto pos = auth_line.find(marker);
   if (pos == std::string_view::npos) return std::nullopt;
-  const auto start = pos + marker.size();
-  const auto end = auth_line.find('"', start);
-  if (end == std::string_view::npos) return std::nullopt;
-  return std::string(auth_line.substr(start, end - start));
+  const auto open = auth_line.find('"', pos + marker.size());
+  if (open == std::string_view::npos) return std::nullopt;
+  const auto close = auth_line.find('"', open + 1);
+  if (close == std::string_view::npos) return std::nullopt;
+  return std::string(auth_line.substr(open + 1, close - open - 1));
 }
 
 bool verify_auth(std::string_view auth_line, std::string_view secret, std::string_view nonce) {

@@ -149,7 +149,9 @@ Result<std::string> parse_challenge(std::string_view line);  // -> nonce (32 low
 std::string format_auth(std::string_view hmac_hex);      // client's answer
 // The client's answer to a challenge line: parse_challenge + HMAC + format.
 Result<std::string> answer_challenge(std::string_view challenge_line, std::string_view secret);
-// Server side: the app reads the `"hmac":"…"` substring, exactly.
+// Server side, the app's rule: after the first `"hmac":`, the characters
+// between the next two `"` (whitespace after the colon is fine, before it
+// is not). nullopt when there is no such pair.
 std::optional<std::string> extract_hmac(std::string_view auth_line);
 bool verify_auth(std::string_view auth_line, std::string_view secret, std::string_view nonce);
 std::string format_auth_ok();

@@ -1,5 +1,7 @@
 #include "fakewibwob/core/fake_app.hpp"
 
+#include "fakewibwob/core/workspace.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <limits>
@@ -50,13 +52,30 @@ std::string make_nonce(const std::array<std::uint8_t, 16>& random_bytes) {
   return s;
 }
 
-FakeApp::FakeApp(CoreConfig config) : config_(std::move(config)), desktop_(config_.desktop) {}
+namespace {
+
+Rect desktop_of(const TerminalSize& t) {
+  // The menu bar and the status line take a row each.
+  return Rect{0, 0, std::max(0, t.cols), std::max(0, t.rows - 2)};
+}
+
+}  // namespace
+
+FakeApp::FakeApp(CoreConfig config)
+    : config_(std::move(config)),
+      files_(config_.files ? config_.files : std::make_shared<MemoryFiles>()),
+      desktop_(desktop_of(config_.terminal), config_.id_reuse) {}
+
+Rect FakeApp::canvas_rect() const {
+  return Rect{0, 0, std::max(0, config_.terminal.cols), std::max(0, config_.terminal.rows - 1)};
+}
 
 // --- requests ------------------------------------------------------------------
 
 Response FakeApp::handle_request(std::string_view bytes, Millis now) {
   if (bytes.size() > ipc::max_request_bytes) bytes = bytes.substr(0, ipc::max_request_bytes);
   JournalEntry entry;
+  now_ = now;
   entry.index = journal_next_++;
   entry.at = now;
   entry.raw = std::string(bytes);
@@ -90,6 +109,7 @@ std::string FakeApp::dispatch(const ipc::Command& c, Response& r, std::size_t jo
   if (n == "room_presence") return room_presence(c);
   if (n == "room_chat_pending") return room_chat_pending();
   if (n == "room_chat_display_name") return config_.display_name + "\n";
+  if (auto reply = desktop_command(c, r, journal_index)) return *reply;
   return ipc::format_err("unknown cmd");
 }
 
@@ -108,6 +128,7 @@ protocol::Result<DesktopWindow> FakeApp::make_window(const OpenSpec& spec) const
   if (t->needs_text) {
     if (!spec.text || spec.text->empty()) return make_error(Errc::missing_field, "missing text param");
     w.title = *spec.text;  // the app shows figlet text as the window title
+    w.text = spec.text;
   } else {
     w.title = std::string(t->default_title);
   }
@@ -140,7 +161,7 @@ std::string FakeApp::create_window(const ipc::Command& c, Response& r, std::size
     // The app runs a modal dialog inside the request: no reply until a
     // person closes it (dismiss_dialog).
     const std::uint64_t token = next_dialog_++;
-    dialogs_.push_back({token, spec, journal_index});
+    dialogs_.push_back({token, spec, {}, journal_index});
     r.dialog = token;
     return {};
   }
@@ -181,7 +202,7 @@ std::string FakeApp::close_window(const ipc::Command& c) {
   if (!w) return ipc::format_failure("Window not found");
   if (w->refuses_close) return ipc::format_failure("Close failed");
   const std::string closed = *id;
-  desktop_.close(closed);
+  desktop_.close(closed, CloseRoute::ipc_close_window);  // the only close that forgets the id
   fire("window_closed", closed);
   fire("state_changed", closed);
   return ipc::format_success();
@@ -279,10 +300,10 @@ std::optional<DialogResult> FakeApp::dismiss_dialog() {
   dialogs_.pop_back();
   DialogResult out;
   out.dialog = d.token;
-  auto win = make_window(d.spec);
-  if (win) {
-    const DesktopWindow& opened = open_now(std::move(*win), true);
-    out.reply = ipc::format_success(opened.id);
+  if (!d.spec) {
+    out.reply = std::move(d.reply);  // an error box: nothing opens
+  } else if (auto win = make_window(*d.spec)) {
+    out.reply = ipc::format_success(open_now(std::move(*win), true).id);
   } else {
     out.reply = ipc::format_err(win.error().message);
   }
@@ -324,50 +345,6 @@ JournalEntry* FakeApp::journal_entry(std::uint64_t index) {
   if (journal_.empty() || index < journal_.front().index) return nullptr;
   const auto off = index - journal_.front().index;
   return off < journal_.size() ? &journal_[off] : nullptr;
-}
-
-// --- layout files ------------------------------------------------------------------------
-
-protocol::Result<std::vector<OpenSpec>> parse_layout(std::string_view text) {
-  auto parsed = ipc::parse_json(text);
-  if (!parsed) return parsed.error();
-  const ipc::Json* list = &*parsed;
-  if (parsed->is_object()) {
-    auto it = parsed->find("windows");
-    if (it == parsed->end()) return make_error(Errc::missing_field, "layout has no 'windows'");
-    list = &*it;
-  }
-  if (!list->is_array()) return make_error(Errc::wrong_type, "layout windows are not a list");
-  if (list->size() > 4096) return make_error(Errc::too_large, "layout has more than 4096 windows");
-  std::vector<OpenSpec> out;
-  for (const auto& j : *list) {
-    if (!j.is_object()) return make_error(Errc::wrong_type, "layout window is not an object");
-    OpenSpec s;
-    auto type = j.find("type");
-    if (type == j.end() || !type->is_string()) return make_error(Errc::missing_field, "layout window without a string 'type'");
-    s.type = type->get<std::string>();
-    int present = 0;
-    Rect r;
-    for (auto [key, dst] : {std::pair{"x", &r.x}, std::pair{"y", &r.y}, std::pair{"w", &r.w}, std::pair{"h", &r.h}}) {
-      auto v = j.find(key);
-      if (v == j.end()) continue;
-      if (!v->is_number_integer() || v->get<std::int64_t>() < std::numeric_limits<std::int32_t>::min() ||
-          v->get<std::int64_t>() > std::numeric_limits<std::int32_t>::max())
-        return make_error(Errc::wrong_type, std::string("layout window '") + key + "' is not an int32");
-      *dst = static_cast<std::int32_t>(v->get<std::int64_t>());
-      ++present;
-    }
-    if (present == 4) s.bounds = r;
-    for (auto [key, dst] : {std::pair{"title", &s.title}, std::pair{"path", &s.path}, std::pair{"text", &s.text},
-                            std::pair{"gradient", &s.gradient}}) {
-      auto v = j.find(key);
-      if (v == j.end() || v->is_null()) continue;
-      if (!v->is_string()) return make_error(Errc::wrong_type, std::string("layout window '") + key + "' is not a string");
-      *dst = v->get<std::string>();
-    }
-    out.push_back(std::move(s));
-  }
-  return out;
 }
 
 }  // namespace wibwob::fakewibwob

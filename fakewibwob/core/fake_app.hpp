@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,8 +33,25 @@ namespace wibwob::fakewibwob {
 using Millis = std::chrono::milliseconds;
 namespace ipc = protocol::ipc;
 
+class WorkspaceFiles;  // fakewibwob/core/workspace.hpp
+
+// The terminal the app runs in (default: the 200x60 the spec observed).
+struct TerminalSize {
+  std::int32_t cols = 200;
+  std::int32_t rows = 60;
+};
+
 struct CoreConfig {
-  Rect desktop{0, 0, 240, 80};
+  // get_canvas_size reports the terminal minus the menu bar; windows live on
+  // (and tile/cascade arrange over) the desktop, which is also minus the
+  // status line: 200x60 -> canvas 200x59, desktop 200x58.
+  TerminalSize terminal;
+  IdReuse id_reuse;                    // the id-reuse quirk, on by default (desktop.hpp)
+  // Where export_state / import_state / save_workspace / open_workspace read
+  // and write. nullptr: an in-memory MemoryFiles owned by the app.
+  std::shared_ptr<WorkspaceFiles> files;
+  std::string app_dir = ".";           // the app's folder: export_state's default and save_workspace's target
+  std::int64_t epoch_seconds = 0;      // wall clock (Unix seconds) at Millis 0: workspace timestamps
   std::size_t chat_log_max = 50;       // get_state shows at most this many
   std::size_t journal_max = 100000;    // oldest entries are dropped beyond this
   std::string display_name;            // room_chat_display_name reply ("" = not chosen)
@@ -58,7 +76,7 @@ struct Response {
   // The reply line (ends in "\n"). nullopt: withheld until a person closes
   // the modal dialog this request opened (backrooms_tv); see dismiss_dialog.
   std::optional<std::string> reply;
-  std::optional<std::uint64_t> dialog;  // set when the reply is withheld
+  std::optional<std::uint64_t> dialog;  // set when the reply is withheld (a modal box is open)
   bool subscribe = false;  // the connection becomes a push-only event subscriber
 };
 
@@ -111,10 +129,12 @@ class FakeApp {
   void type_chat(std::string text);
   void set_display_name(std::string name) { config_.display_name = std::move(name); }
 
-  // Modal dialogs opened by create_window type=backrooms_tv, innermost last.
+  // Modal dialogs, innermost last: the one create_window type=backrooms_tv
+  // opens, and the error box of a workspace that cannot be loaded.
   std::size_t open_dialogs() const { return dialogs_.size(); }
-  // The person closes the innermost dialog: its window opens, its event
-  // fires and its withheld reply is returned for the waiting connection.
+  // The person closes the innermost dialog: a backrooms_tv window opens and
+  // fires its event; an error box just closes. Returns the withheld reply
+  // for the waiting connection.
   std::optional<DialogResult> dismiss_dialog();
 
   // --- lifecycle ---------------------------------------------------------------
@@ -137,12 +157,16 @@ class FakeApp {
   const ipc::Json& presence() const { return presence_; }
   const std::deque<std::string>& pending_chat() const { return pending_chat_; }
   const CoreConfig& config() const { return config_; }
+  WorkspaceFiles& files() { return *files_; }
+  Rect desktop_rect() const { return desktop_.area(); }   // what tile/cascade arrange over
+  Rect canvas_rect() const;                               // what get_canvas_size reports
 
  private:
   struct PendingDialog {
     std::uint64_t token;
-    OpenSpec spec;
-    std::size_t journal_index;  // entry whose reply is withheld
+    std::optional<OpenSpec> spec;  // set: backrooms_tv, opened on dismissal; else an error box
+    std::string reply;             // the error box's withheld reply
+    std::size_t journal_index;     // entry whose reply is withheld
   };
 
   std::string dispatch(const ipc::Command& c, Response& r, std::size_t journal_index);
@@ -154,6 +178,17 @@ class FakeApp {
   std::string room_chat_receive(const ipc::Command& c);
   std::string room_presence(const ipc::Command& c);
   std::string room_chat_pending();
+  // Desktop-wide commands (desktop_commands.cpp).
+  std::optional<std::string> desktop_command(const ipc::Command& c, Response& r, std::size_t journal_index);
+  std::string close_all();
+  std::string arrange(bool tile);
+  std::string get_canvas_size() const;
+  std::string export_state(const ipc::Command& c);
+  std::string save_workspace();
+  std::string load_workspace(const ipc::Command& c, bool import, Response& r, std::size_t journal_index);
+  std::string exec_command(const ipc::Command& c, Response& r, std::size_t journal_index);
+  std::string modal_error(std::string reply, Response& r, std::size_t journal_index);
+  std::string timestamp() const;
 
   // Validates a spec; on success returns the window to open. On failure the
   // app's "err ..." reason.
@@ -164,7 +199,9 @@ class FakeApp {
   JournalEntry* journal_entry(std::uint64_t index);
 
   CoreConfig config_;
+  std::shared_ptr<WorkspaceFiles> files_;
   Desktop desktop_;
+  Millis now_{0};  // the current request's time
   std::int64_t seq_ = 0;
   std::vector<ipc::Event> outbox_;
   std::vector<PendingDialog> dialogs_;
@@ -176,6 +213,16 @@ class FakeApp {
   std::deque<JournalEntry> journal_;
   std::uint64_t journal_next_ = 0;
 };
+
+// One command of the app's registry (get_capabilities lists them,
+// exec_command runs them by name).
+struct RegistryCommand {
+  std::string_view name;
+  std::string_view description;
+  bool requires_path = false;
+};
+// The registry, sorted by name: the desktop-wide commands exec_command can run.
+const std::vector<RegistryCommand>& command_registry();
 
 // Parses an integer the way C's atoi does (leading whitespace, optional sign,
 // digits, anything after ignored, no digits -> 0), saturated to int32. The

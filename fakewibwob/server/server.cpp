@@ -1,5 +1,6 @@
 #include "fakewibwob/server/server.hpp"
 
+#include "fakewibwob/server/disk_files.hpp"
 #include "net/control_channel.hpp"
 
 #include <sys/socket.h>
@@ -55,6 +56,15 @@ void close_quietly(unix_socket& s) {
   s.close(ec);
 }
 
+// What the shell provides the core: the disk for workspace files (unless the
+// caller brought its own) and the wall clock for their timestamps.
+ServerConfig with_shell_services(ServerConfig c) {
+  if (!c.core.files) c.core.files = std::make_shared<DiskFiles>();
+  c.core.epoch_seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return c;
+}
+
 }  // namespace
 
 std::string default_socket_path(std::optional<int> instance) {
@@ -63,7 +73,7 @@ std::string default_socket_path(std::optional<int> instance) {
 
 Server::Server(asio::io_context& io, ServerConfig config)
     : io_(io),
-      config_(std::move(config)),
+      config_(with_shell_services(std::move(config))),
       app_(config_.core),
       acceptor_(io),
       control_(io,

@@ -135,8 +135,8 @@ TEST(FakeCoreCreate, PathExistsHookRefusesMissingFiles) {
             "{\"success\":true,\"id\":\"w1\"}\n");
 }
 
-TEST(FakeCoreIds, NeverReusedWithinAProcess) {
-  fw::FakeApp app;
+TEST(FakeCoreIds, CloseWindowNeverGivesItsIdBack) {
+  fw::FakeApp app;  // id reuse on (the default): only non-IPC closes leave ids behind
   send(app, "cmd:create_window type=verse\n");
   send(app, "cmd:create_window type=verse\n");
   send(app, "cmd:close_window id=w2\n");
@@ -213,7 +213,8 @@ TEST(FakeCoreResize, WidthHeightOnlyAndClamped) {
   EXPECT_EQ(state_of(app).windows[0].w, fw::Desktop::kMinSize.w);
   EXPECT_EQ(state_of(app).windows[0].h, fw::Desktop::kMinSize.h);
   EXPECT_EQ(send(app, "cmd:resize_window id=w1 width=99999 height=99999\n").reply(), "{\"success\":true}\n");
-  EXPECT_EQ(state_of(app).windows[0].w, app.config().desktop.w);
+  EXPECT_EQ(state_of(app).windows[0].w, app.desktop_rect().w);
+  EXPECT_EQ(state_of(app).windows[0].h, 58);  // a 200x60 terminal's desktop
   EXPECT_EQ(send(app, "cmd:resize_window id=w5 width=1 height=1\n").reply(), "{\"error\":\"Window not found\"}\n");
   EXPECT_TRUE(app.person_resize("w1", 30, 10));
   EXPECT_TRUE(app.take_events().empty());
@@ -480,9 +481,13 @@ TEST(FakeCoreAuth, ChallengeAnswerAndFailures) {
   EXPECT_EQ(bad.state(), fw::AuthSession::State::failed);
   fw::AuthSession garbage("s", nonce);
   EXPECT_EQ(garbage.on_answer(std::string("\0\xff{", 3)), "{\"error\":\"auth_failed\"}\n");
+  // Python's json.dumps default separators (a space after each colon) work,
+  // a space before the colon does not (the app looks for `"hmac":`).
   fw::AuthSession spaced("s", nonce);
-  // Only the exact `"hmac":"` substring counts: a space after the colon fails.
-  EXPECT_EQ(spaced.on_answer("{\"type\":\"auth\",\"hmac\": \"" + ipc::hmac_sha256_hex("s", nonce) + "\"}\n"),
+  EXPECT_EQ(spaced.on_answer("{\"type\": \"auth\", \"hmac\": \"" + ipc::hmac_sha256_hex("s", nonce) + "\"}\n"),
+            "{\"type\":\"auth_ok\"}\n");
+  fw::AuthSession before_colon("s", nonce);
+  EXPECT_EQ(before_colon.on_answer("{\"hmac\" : \"" + ipc::hmac_sha256_hex("s", nonce) + "\"}\n"),
             "{\"error\":\"auth_failed\"}\n");
   fw::AuthSession slow("s", nonce);
   EXPECT_EQ(slow.on_timeout(), "{\"error\":\"auth_failed\"}\n");
@@ -498,6 +503,7 @@ RC_GTEST_PROP(FakeCoreProperty, RandomSessionsKeepTheInvariants, ()) {
                      rc::gen::inRange(-5, 200)));
   std::set<std::string> live;
   std::set<std::string> ever;
+  std::set<std::string> freed;  // closed by a person: the app may hand these out again
   std::int64_t last_seq = 0;
   std::uint64_t next_id = 1;
   for (const auto& [op, target, a, b] : steps) {
@@ -517,15 +523,24 @@ RC_GTEST_PROP(FakeCoreProperty, RandomSessionsKeepTheInvariants, ()) {
       case 5: line = "cmd:close_window id=" + id; want_events = exists ? 2 : 0; break;
       case 6: line = "cmd:get_state"; break;
       case 7: RC_ASSERT(app.person_move(id, a, b) == exists); break;
-      default: RC_ASSERT(app.person_close(id) == exists); if (exists) live.erase(id); break;
+      default:
+        RC_ASSERT(app.person_close(id) == exists);
+        if (exists) {
+          live.erase(id);
+          freed.insert(id);
+        }
+        break;
     }
     if (!line.empty()) {
       auto r = app.handle_request(line + "\n", Millis{0});
       RC_ASSERT(r.reply.has_value());
       if (op <= 1) {
-        const std::string made = "w" + std::to_string(next_id++);
-        RC_ASSERT(*r.reply == ipc::format_success(made));
-        RC_ASSERT(ever.insert(made).second);  // never reused
+        auto made = ipc::parse_json(*r.reply).value().at("id").get<std::string>();
+        if (freed.erase(made) == 0) {
+          // Not a reused id: the next one of the counter, never seen before.
+          RC_ASSERT(made == "w" + std::to_string(next_id++));
+          RC_ASSERT(ever.insert(made).second);
+        }
         live.insert(made);
       }
       if (op == 5 && exists) live.erase(id);

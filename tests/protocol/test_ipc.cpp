@@ -485,15 +485,22 @@ TEST(IpcAuth, ChallengeAnswerVerify) {
   EXPECT_EQ(ipc::classify_auth_result("{\"type\":\"challenge\"}"), ipc::AuthResult::unexpected);
 }
 
-TEST(IpcAuth, ExtractHmacReadsTheSubstringExactly) {
+TEST(IpcAuth, ExtractHmacFollowsTheAppsRule) {
   EXPECT_EQ(ipc::extract_hmac(R"({"type":"auth","hmac":"abc"})"), "abc");
   // The app does not parse JSON: field order and surrounding text do not matter.
   EXPECT_EQ(ipc::extract_hmac(R"(junk "hmac":"xyz" more)"), "xyz");
   EXPECT_EQ(ipc::extract_hmac(R"({"hmac":"","type":"auth"})"), "");
-  // Whitespace around the colon breaks the match, as in the app.
+  // After `"hmac":` the app takes what lies between the next two quotes:
+  // Python's json.dumps default (a space after the colon) works, a space
+  // before the colon does not.
+  EXPECT_EQ(ipc::extract_hmac(R"({"type": "auth", "hmac": "abc"})"), "abc");
+  EXPECT_EQ(ipc::extract_hmac("{\"hmac\":\t\n \"abc\"}"), "abc");
   EXPECT_EQ(ipc::extract_hmac(R"({"type":"auth","hmac" : "abc"})"), std::nullopt);
-  EXPECT_EQ(ipc::extract_hmac(R"({"type":"auth","hmac": "abc"})"), std::nullopt);
+  // Not JSON: a value that is not a string yields the next quoted text.
+  EXPECT_EQ(ipc::extract_hmac(R"({"hmac":123,"type":"auth"})"), "type");
   EXPECT_EQ(ipc::extract_hmac(R"({"type":"auth","hmac":"abc)"), std::nullopt);  // unterminated
+  EXPECT_EQ(ipc::extract_hmac(R"({"type":"auth","hmac":)"), std::nullopt);
+  EXPECT_EQ(ipc::extract_hmac(R"({"type":"auth","hmac": "abc)"), std::nullopt);
   EXPECT_EQ(ipc::extract_hmac(R"({"type":"auth"})"), std::nullopt);
   EXPECT_EQ(ipc::extract_hmac(""), std::nullopt);
   // First occurrence wins; an escaped quote ends the value (no JSON unescaping).

@@ -16,7 +16,8 @@ std::string seconds(Ms t) {
 std::string replay(const SimConfig& c) {
   return "wibwob-sim --seed " + std::to_string(c.seed) + " --instances " + std::to_string(c.instances) +
          " --active-ms " + std::to_string(c.active.count()) + " --app-tick-ms " + std::to_string(c.app_tick.count()) +
-         " --faults-per-second " + std::to_string(c.faults_per_second) + " --verbose";
+         " --faults-per-second " + std::to_string(c.faults_per_second) + (c.id_reuse ? "" : " --no-id-reuse") +
+         " --verbose";
 }
 
 // The conditions the criteria run under: the real app's tick, network
@@ -28,6 +29,7 @@ SimConfig base_config(const AcceptanceConfig& a, std::uint64_t seed) {
   c.active = Ms(10000);
   c.app_tick = Ms(20);
   c.faults_per_second = 0.3;
+  c.id_reuse = a.id_reuse;
   return c;
 }
 

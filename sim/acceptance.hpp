@@ -32,6 +32,7 @@ struct AcceptanceConfig {
   std::uint64_t first_seed = 1;
   std::uint64_t seeds = 40;
   int instances = 3;
+  bool id_reuse = true;  // the apps' id-reuse quirk (SimConfig::id_reuse)
 };
 
 struct CriterionResult {

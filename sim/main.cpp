@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   std::int64_t poll_ms = c.poll_interval.count();
   std::int64_t net_ms = c.net_latency_max.count(), ipc_ms = c.ipc_latency_max.count();
   std::int64_t tick_ms = c.app_tick.count();
-  bool no_faults = false, no_chat = false, verbose = false, quiet = false, acceptance = false;
+  bool no_faults = false, no_chat = false, no_desktop = false, no_id_reuse = false, verbose = false, quiet = false, acceptance = false;
   std::string recovery;
   std::int64_t recovery_at_ms = 5000, server_down_ms = 1000;
   cli.add_option("--seed", seed, "first seed")->capture_default_str();
@@ -75,6 +75,8 @@ int main(int argc, char** argv) {
   cli.add_option("--chat-per-second", c.chat_per_second, "room chat lines people type, all instances together")->capture_default_str();
   cli.add_flag("--no-faults", no_faults, "no connection drops or restarts");
   cli.add_flag("--no-chat", no_chat, "bridges do not relay chat and presence; nobody types");
+  cli.add_flag("--no-desktop-actions", no_desktop, "no tile, cascade, close_all, workspace save/restore or drags");
+  cli.add_flag("--no-id-reuse", no_id_reuse, "the apps never reuse a window id (the real app does)");
   cli.add_option("--recovery", recovery, "AC-4's probe: one fault of this kind, then people stop")->check(CLI::IsMember({"drop", "room-restart"}));
   cli.add_option("--recovery-at-ms", recovery_at_ms, "when the --recovery fault happens")->capture_default_str();
   cli.add_option("--server-down-ms", server_down_ms, "--recovery room-restart: how long the server is gone")->capture_default_str();
@@ -91,6 +93,8 @@ int main(int argc, char** argv) {
   c.keep_trace = verbose;
   c.app_tick = Ms(tick_ms);
   c.chat = !no_chat;
+  c.desktop_actions = !no_desktop;
+  c.id_reuse = !no_id_reuse;
   if (!recovery.empty()) {
     wibwob::sim::RecoveryProbe p;
     p.kind = recovery == "drop" ? wibwob::sim::RecoveryProbe::Kind::drop : wibwob::sim::RecoveryProbe::Kind::room_restart;
@@ -103,6 +107,7 @@ int main(int argc, char** argv) {
     a.first_seed = seed;
     if (cli.count("--seeds")) a.seeds = seeds;
     if (cli.count("--instances")) a.instances = c.instances;
+    a.id_reuse = c.id_reuse;
     return run_acceptance_main(a);
   }
 
@@ -141,7 +146,8 @@ int main(int argc, char** argv) {
                 << " --ipc-latency-ms " << ipc_ms << " --actions-per-second " << c.actions_per_second
                 << " --faults-per-second " << c.faults_per_second << " --app-tick-ms " << tick_ms
                 << " --chat-per-second " << c.chat_per_second << (no_faults ? " --no-faults" : "")
-                << (no_chat ? " --no-chat" : "")
+                << (no_chat ? " --no-chat" : "") << (no_desktop ? " --no-desktop-actions" : "")
+                << (no_id_reuse ? " --no-id-reuse" : "")
                 << (recovery.empty() ? std::string()
                                      : " --recovery " + recovery + " --recovery-at-ms " + std::to_string(recovery_at_ms) +
                                            " --server-down-ms " + std::to_string(server_down_ms))

@@ -72,7 +72,13 @@ void Simulation::ipc_request(Instance& inst, const std::string& name, const ipc:
   auto line = ipc::build_request(name, p);
   if (!line) return;
   trace("i" + std::to_string(inst.index) + " other IPC client: " + line->substr(0, line->size() - 1));
+  const auto cmd = ipc::parse_request(*line);
+  note_closes(inst, cmd.name, cmd.params.count("id") ? cmd.params.at("id") : std::string());
   auto r = inst.app->handle_request(*line, now_);
+  if (r.dialog) {
+    trace("i" + std::to_string(inst.index) + " person closes the app's error box");
+    (void)inst.app->dismiss_dialog();
+  }
   const auto reply = ipc::classify_reply(r.reply.value_or(""));
   if (name == "create_window" && reply.id) probe_opened(inst, *reply.id);
   deliver_events(inst, inst.engine_gen);
@@ -84,7 +90,7 @@ void Simulation::act() {
   ++report_.actions;
   last_action_at_ = now_;
   auto ids = window_ids(*inst.app);
-  const int kind = ids.empty() ? 0 : pick(9);
+  const int kind = ids.empty() ? 0 : pick(cfg_.desktop_actions ? 11 : 9);
   const std::string who = "i" + std::to_string(inst.index);
   if (kind == 0 || kind == 1) {
     auto s = random_spec();
@@ -117,6 +123,7 @@ void Simulation::act_on_window(Instance& inst, int kind, const std::string& targ
       break;
     case 5:
       trace(who + " person closes " + target);
+      note_closes(inst, "close_window", target);
       inst.app->person_close(target);
       break;
     case 6:
@@ -126,10 +133,70 @@ void Simulation::act_on_window(Instance& inst, int kind, const std::string& targ
       ipc_request(inst, pick(2) ? "close_window" : "resize_window",
                   {{"id", target}, {"width", std::to_string(16 + pick(60))}, {"height", std::to_string(6 + pick(20))}});
       break;
+    case 9:
+      assistant_acts(inst);
+      break;
+    case 10:
+      person_drags(inst, target);
+      break;
     default:
       trace(who + " person focuses " + target);
       inst.app->person_focus(target);
       break;
+  }
+}
+
+// The app's AI assistant (or a script) uses a desktop-wide command over IPC:
+// none fires an event, so the bridge sees the result only by polling.
+void Simulation::assistant_acts(Instance& inst) {
+  const std::string ws = "workspaces/sim-i" + std::to_string(inst.index) + ".json";
+  ++report_.assistant_actions;
+  switch (pick(5)) {
+    case 0:
+      ipc_request(inst, "tile", {});
+      break;
+    case 1:
+      ipc_request(inst, "cascade", {});
+      break;
+    case 2:
+      ipc_request(inst, "close_all", {});
+      break;
+    case 3:
+      ipc_request(inst, "export_state", {{"path", ws}});
+      inst.saved_workspace = true;
+      break;
+    default:
+      // Restores what it saved (either command; both close every window first).
+      if (!inst.saved_workspace) return ipc_request(inst, "save_workspace", {});
+      ipc_request(inst, pick(2) ? "import_state" : "open_workspace", {{"path", ws}});
+      break;
+  }
+  // The room's chat window is part of the room's UI: the person opens it again at once.
+  if (!inst.app->desktop().has_type("room_chat")) {
+    trace("i" + std::to_string(inst.index) + " person reopens the room chat window");
+    (void)inst.app->open(app_layout().front(), true);
+  }
+}
+
+// A person drags a window with the mouse: several positions, each a few
+// tens of ms apart, so a poll sees some of them or none (no events).
+void Simulation::person_drags(Instance& inst, const std::string& target) {
+  trace("i" + std::to_string(inst.index) + " person starts dragging " + target);
+  ++report_.drags;
+  const int steps = 2 + pick(5);
+  std::int32_t x = pick(200), y = pick(58);
+  Ms t = now_;
+  for (int i = 0; i < steps; ++i) {
+    x = std::clamp(x + pick(41) - 20, 0, 199);
+    y = std::clamp(y + pick(11) - 5, 0, 57);
+    t += uniform(Ms(15), Ms(60));
+    at(t, [this, &inst, target, x, y, app_gen = inst.app_gen] {
+      if (inst.app_gen != app_gen || !inst.app_up) return;
+      last_action_at_ = now_;
+      if (inst.app->person_move(target, x, y))
+        trace("i" + std::to_string(inst.index) + " person drags " + target + " to " + std::to_string(x) + "," +
+              std::to_string(y));
+    });
   }
 }
 

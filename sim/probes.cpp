@@ -53,18 +53,24 @@ void Simulation::probe_created(Instance& inst, const std::string& local_id) {
   if (!rid) return;
   const auto key = std::make_pair(inst.index, *rid);
   const auto* made = inst.app->desktop().find(local_id);
-  if (auto prev = created_.find(key); prev != created_.end() && prev->second.app_gen == inst.app_gen) {
+  if (auto prev = created_.find(key); prev != created_.end() && prev->second.app_gen == inst.app_gen &&
+                                      prev->second.closes == inst.closes[prev->second.local_id]) {
     const auto* old = inst.app->desktop().find(prev->second.local_id);
     if (old && made && old != made && old->type == made->type) {
       // A restarted bridge re-adopts the app's windows by content: one a
       // remote update changed meanwhile is not recognised (docs/simulator.md).
       const bool after_restart = prev->second.engine_gen != inst.engine_gen;
       ++(after_restart ? report_.adoption_duplicates : report_.duplicate_creates);
+      if (!after_restart && duplicate_.empty())
+        duplicate_ = "instance " + std::to_string(inst.index) + "'s bridge created " + local_id + " for room window " +
+                     *rid + ", which its app still shows as " + prev->second.local_id +
+                     (inst.restart_detected.empty() ? std::string()
+                                                    : " (its last app restart detection: " + inst.restart_detected + ")");
       trace("i" + std::to_string(inst.index) + (after_restart ? " ADOPTION DUPLICATE: " : " DUPLICATE: ") + local_id +
             " created for " + *rid + ", which " + prev->second.local_id + " still shows");
     }
   }
-  created_[key] = Created{inst.app_gen, inst.engine_gen, local_id};
+  created_[key] = Created{inst.app_gen, inst.engine_gen, inst.closes[local_id], local_id};
   if (auto a = remote_adds_.find(key); a != remote_adds_.end()) {
     if (inst.disturbed_at >= a->second) {
       ++report_.remote_add_to_create.excluded;
@@ -74,6 +80,14 @@ void Simulation::probe_created(Instance& inst, const std::string& local_id) {
             " ms after its add arrived");
     }
     remote_adds_.erase(a);
+  }
+}
+
+void Simulation::note_closes(Instance& inst, const std::string& name, const std::string& id) {
+  if (name == "close_window") {
+    ++inst.closes[id];
+  } else if (name == "close_all" || name == "import_state" || name == "open_workspace") {
+    for (const auto& w : inst.app->desktop().windows()) ++inst.closes[w.id];
   }
 }
 

@@ -25,6 +25,8 @@ Simulation::Simulation(const SimConfig& c, const std::function<void(const std::s
     inst->index = i;
     fakewibwob::CoreConfig ac;
     ac.display_name = "person" + std::to_string(i);
+    ac.id_reuse.enabled = c.id_reuse;
+    ac.id_reuse.seed = c.seed * 7717u + static_cast<std::uint64_t>(i);
     inst->app = std::make_unique<fakewibwob::FakeApp>(ac);
     // The room's app opens its chat window at start; chat and presence need it.
     inst->app->restart(app_layout());
@@ -65,7 +67,7 @@ void Simulation::settle_and_check() {
   if (auto d = divergence(); !d.empty()) return fail(d);
   if (!chat_.failure().empty()) return fail("chat: " + chat_.failure());
   if (auto p = presence_problem(); !p.empty()) return fail(p);
-  if (report_.duplicate_creates) return fail("a bridge created a second window for a room window its app still showed");
+  if (!duplicate_.empty()) return fail(duplicate_);
   check_quiet();
   close_probes();
 }
@@ -180,6 +182,7 @@ void Simulation::serve_ipc(Instance& inst, std::uint64_t gen, std::uint64_t app_
   if (!inst.app_up || inst.app_gen != app_gen) {
     o = IpcOutcome{IpcFailure::unreachable, "connection refused"};
   } else {
+    note_closes(inst, cmd.name, cmd.params.count("id") ? cmd.params.at("id") : std::string());
     auto r = inst.app->handle_request(s.line, now_);
     o = IpcOutcome{IpcFailure::none, r.reply.value_or("")};
     const auto reply = ipc::classify_reply(o.text);
@@ -267,6 +270,7 @@ void Simulation::effect(Instance& inst, std::uint64_t gen, bridge::effect::Close
 }
 
 void Simulation::effect(Instance& inst, std::uint64_t, bridge::effect::Log&& l) {
+  if (l.text.rfind("app restart detected", 0) == 0) inst.restart_detected = "at " + std::to_string(now_.count()) + " ms: " + l.text;
   if (cfg_.keep_trace) trace("i" + std::to_string(inst.index) + " log: " + l.text);
 }
 

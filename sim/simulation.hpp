@@ -47,6 +47,11 @@ struct Instance {
   std::uint64_t retired_deltas = 0, retired_ipc = 0;
   std::size_t inflight = 0;  // scheduled callbacks that concern this instance
   Ms disturbed_at{-1};       // last fault that touched this instance (probes exclude it)
+  bool saved_workspace = false;  // the assistant saved one (files survive app restarts)
+  std::string restart_detected;  // the bridge's last "app restart detected" log, for diagnoses
+  // Bumped whenever the window holding a local id closes: with id reuse, an
+  // id can name another window later (AC-2's duplicate check needs identity).
+  std::map<std::string, std::uint64_t> closes;
 };
 
 // AC-1: a window opened on an instance, waiting to reach the room.
@@ -102,6 +107,8 @@ class Simulation {
   void act();
   void act_on_window(Instance& inst, int kind, const std::string& target);
   void ipc_request(Instance& inst, const std::string& name, const protocol::ipc::Params& p);
+  void assistant_acts(Instance& inst);
+  void person_drags(Instance& inst, const std::string& target);
   void type_chat();
   void fault();
   void crash_app(Instance& inst);
@@ -120,6 +127,8 @@ class Simulation {
 
   // --- probes.cpp ---------------------------------------------------------------------
   void disturb(Instance& inst) { inst.disturbed_at = now_; }
+  // Every window the request `name` closes (before it runs): ids may be reused.
+  void note_closes(Instance& inst, const std::string& name, const std::string& id);
   void probe_opened(Instance& inst, const std::string& local_id);
   void probe_delta_at_server(Instance& inst, const protocol::Json& msg);
   void probe_delta_at_bridge(Instance& inst, const protocol::Json& msg);
@@ -152,9 +161,11 @@ class Simulation {
   std::map<std::pair<int, std::string>, Ms> remote_adds_;  // (instance, room id) -> delta arrival
   struct Created {
     std::uint64_t app_gen = 0, engine_gen = 0;  // which app process, which bridge run
+    std::uint64_t closes = 0;                      // Instance::closes of the local id then
     std::string local_id;
   };
   std::map<std::pair<int, std::string>, Created> created_;  // (instance, room id) -> last create
+  std::string duplicate_;  // the first duplicate create, described
 };
 
 }  // namespace wibwob::sim::detail

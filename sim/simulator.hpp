@@ -47,6 +47,8 @@ struct SimConfig {
   Ms ipc_latency_min{0}, ipc_latency_max{20};
   Ms app_tick{0};                 // the app serves one IPC connection per tick (real app: 20 ms)
   bool chat = true;               // bridges relay chat and presence; people type chat lines
+  bool desktop_actions = true;    // assistants tile, cascade, close all, save and restore; people drag
+  bool id_reuse = true;           // the app's id-reuse quirk (fakewibwob's default, as the real app)
   double chat_per_second = 1.5;   // lines typed, all instances together
   std::optional<RecoveryProbe> recovery;  // AC-4 (random faults off when set)
   bool keep_trace = false;        // keep every trace line (for --verbose / failures)
@@ -82,6 +84,8 @@ struct SimReport {
   std::string failure;            // empty when converged
   Ms settled_after{0};            // from the end of the active phase
   std::uint64_t actions = 0;
+  std::uint64_t assistant_actions = 0;  // tile, cascade, close_all, workspace save / restore
+  std::uint64_t drags = 0;
   std::uint64_t faults = 0;
   std::uint64_t deltas_sent = 0;
   std::uint64_t ipc_commands = 0;

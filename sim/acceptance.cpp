@@ -13,13 +13,6 @@ std::string seconds(Ms t) {
   return buf;
 }
 
-std::string replay(const SimConfig& c) {
-  return "wibwob-sim --seed " + std::to_string(c.seed) + " --instances " + std::to_string(c.instances) +
-         " --active-ms " + std::to_string(c.active.count()) + " --app-tick-ms " + std::to_string(c.app_tick.count()) +
-         " --faults-per-second " + std::to_string(c.faults_per_second) + (c.id_reuse ? "" : " --no-id-reuse") +
-         " --verbose";
-}
-
 // The conditions the criteria run under: the real app's tick, network
 // latency, chat, faults.
 SimConfig base_config(const AcceptanceConfig& a, std::uint64_t seed) {
@@ -56,7 +49,7 @@ std::pair<CriterionResult, CriterionResult> windows_criteria(const AcceptanceCon
   for (std::uint64_t s = a.first_seed; s < a.first_seed + a.seeds; ++s) {
     const SimConfig c = base_config(a, s);
     const SimReport r = run_simulation(c);
-    if (!r.converged) t.failures.push_back("seed " + std::to_string(s) + ": " + r.failure + "; replay: " + replay(c));
+    if (!r.converged) t.failures.push_back("seed " + std::to_string(s) + ": " + r.failure + "; replay: " + replay_command(c));
     t.open.samples += r.open_to_room.samples;
     t.open.excluded += r.open_to_room.excluded;
     t.open.worst = std::max(t.open.worst, r.open_to_room.worst);
@@ -108,11 +101,9 @@ CriterionResult recovery_criterion(const AcceptanceConfig& a) {
     ++(p.kind == RecoveryProbe::Kind::drop ? drops : restarts);
     c.recovery = p;
     const SimReport r = run_simulation(c);
-    const std::string probe = (s % 2 ? "--recovery drop" : "--recovery room-restart") + std::string(" --recovery-at-ms ") +
-                              std::to_string(p.at.count()) + " --server-down-ms " + std::to_string(p.server_down.count());
-    if (!r.converged) failures.push_back("seed " + std::to_string(s) + ": " + r.failure + "; replay: " + replay(c) + " " + probe);
+    if (!r.converged) failures.push_back("seed " + std::to_string(s) + ": " + r.failure + "; replay: " + replay_command(c));
     if (r.recovered_after) rec.add(*r.recovered_after);
-    else failures.push_back("seed " + std::to_string(s) + ": never in sync after the fault; replay: " + replay(c) + " " + probe);
+    else failures.push_back("seed " + std::to_string(s) + ": never in sync after the fault; replay: " + replay_command(c));
   }
   return verdict("AC-4", "after a drop or a room server restart, reconnected and in sync", Ms(5000), rec, a.seeds,
                  std::to_string(drops) + " drops, " + std::to_string(restarts) +

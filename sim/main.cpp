@@ -32,6 +32,64 @@ std::string describe(const wibwob::sim::ChatCounts& c) {
          std::to_string(c.refused_by_app) + " refused by an app";
 }
 
+struct SeedTotals {
+  std::uint64_t ok = 0, failed = 0, actions = 0, faults = 0, deltas = 0, adoption_dups = 0;
+  std::int64_t worst_settle = 0;
+  wibwob::sim::ChatCounts chat;
+  void add(const wibwob::sim::SimReport& r) {
+    ++(r.converged ? ok : failed);
+    actions += r.actions;
+    faults += r.faults;
+    deltas += r.deltas_sent;
+    adoption_dups += r.adoption_duplicates;
+    add_chat(chat, r.chat);
+    worst_settle = std::max<std::int64_t>(worst_settle, r.settled_after.count());
+  }
+};
+
+void print_converged(const wibwob::sim::SimReport& r);
+
+// Runs seeds [seed, seed + seeds) and prints a line per seed and a summary.
+int run_seeds(wibwob::sim::SimConfig c, std::uint64_t seed, std::uint64_t seeds, bool verbose, bool quiet) {
+  SeedTotals t;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (std::uint64_t s = seed; s < seed + seeds; ++s) {
+    c.seed = s;
+    auto progress = [&](const std::string& line) {
+      if (verbose) std::cout << "  seed " << s << ": " << line << "\n";
+    };
+    const auto r = wibwob::sim::run_simulation(c, progress);
+    t.add(r);
+    if (r.converged) {
+      if (!quiet) print_converged(r);
+    } else {
+      std::cout << "seed " << s << ": FAILED: " << r.failure << "\n";
+      if (verbose)
+        for (const auto& line : r.trace) std::cout << "    " << line << "\n";
+      std::cout << "  replay: " << wibwob::sim::replay_command(c) << "\n";
+    }
+    std::cout.flush();
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cout << "summary: " << t.ok << " of " << (t.ok + t.failed) << " seeds converged (" << c.instances
+            << " instances, " << t.actions << " actions, " << t.faults << " faults, " << t.deltas
+            << " deltas; slowest settle " << t.worst_settle << " ms virtual) in " << secs << " s\n";
+  if (c.chat) std::cout << "chat: " << describe(t.chat) << "\n";
+  if (t.adoption_dups)
+    std::cout << "known engine limitation: " << t.adoption_dups
+              << " window(s) duplicated by a restarted bridge's re-adoption (see docs/simulator.md)\n";
+  return t.failed ? 1 : 0;
+}
+
+void print_converged(const wibwob::sim::SimReport& r) {
+  std::cout << "seed " << r.seed << ": converged in " << r.settled_after.count() << " ms after " << r.actions
+            << " actions, " << r.faults << " faults, " << r.deltas_sent << " deltas; " << r.room_windows
+            << " windows in the room"
+            << (r.recovered_after ? "; in sync " + std::to_string(r.recovered_after->count()) + " ms after the probe's fault"
+                                  : std::string())
+            << " (trace " << std::hex << r.trace_hash << std::dec << ")\n";
+}
+
 int run_acceptance_main(const wibwob::sim::AcceptanceConfig& a) {
   const auto t0 = std::chrono::steady_clock::now();
   bool all = true;
@@ -111,57 +169,5 @@ int main(int argc, char** argv) {
     return run_acceptance_main(a);
   }
 
-  std::uint64_t ok = 0, failed = 0, actions = 0, faults = 0, deltas = 0, adoption_dups = 0;
-  wibwob::sim::ChatCounts chat;
-  std::int64_t worst_settle = 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  for (std::uint64_t s = seed; s < seed + seeds; ++s) {
-    c.seed = s;
-    auto progress = [&](const std::string& line) {
-      if (verbose) std::cout << "  seed " << s << ": " << line << "\n";
-    };
-    const auto r = wibwob::sim::run_simulation(c, progress);
-    actions += r.actions;
-    faults += r.faults;
-    deltas += r.deltas_sent;
-    adoption_dups += r.adoption_duplicates;
-    add_chat(chat, r.chat);
-    worst_settle = std::max<std::int64_t>(worst_settle, r.settled_after.count());
-    if (r.converged) {
-      ++ok;
-      if (!quiet)
-        std::cout << "seed " << s << ": converged in " << r.settled_after.count() << " ms after "
-                  << r.actions << " actions, " << r.faults << " faults, " << r.deltas_sent << " deltas; "
-                  << r.room_windows << " windows in the room"
-                  << (r.recovered_after ? "; in sync " + std::to_string(r.recovered_after->count()) + " ms after the probe's fault"
-                                        : std::string())
-                  << " (trace " << std::hex << r.trace_hash << std::dec << ")\n";
-    } else {
-      ++failed;
-      std::cout << "seed " << s << ": FAILED: " << r.failure << "\n";
-      if (verbose)
-        for (const auto& line : r.trace) std::cout << "    " << line << "\n";
-      std::cout << "  replay: wibwob-sim --seed " << s << " --instances " << c.instances << " --active-ms "
-                << active_ms << " --poll-ms " << poll_ms << " --net-latency-ms " << net_ms
-                << " --ipc-latency-ms " << ipc_ms << " --actions-per-second " << c.actions_per_second
-                << " --faults-per-second " << c.faults_per_second << " --app-tick-ms " << tick_ms
-                << " --chat-per-second " << c.chat_per_second << (no_faults ? " --no-faults" : "")
-                << (no_chat ? " --no-chat" : "") << (no_desktop ? " --no-desktop-actions" : "")
-                << (no_id_reuse ? " --no-id-reuse" : "")
-                << (recovery.empty() ? std::string()
-                                     : " --recovery " + recovery + " --recovery-at-ms " + std::to_string(recovery_at_ms) +
-                                           " --server-down-ms " + std::to_string(server_down_ms))
-                << " --verbose\n";
-    }
-    std::cout.flush();
-  }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::cout << "summary: " << ok << " of " << (ok + failed) << " seeds converged (" << c.instances
-            << " instances, " << actions << " actions, " << faults << " faults, " << deltas
-            << " deltas; slowest settle " << worst_settle << " ms virtual) in " << secs << " s\n";
-  if (!no_chat) std::cout << "chat: " << describe(chat) << "\n";
-  if (adoption_dups)
-    std::cout << "known engine limitation: " << adoption_dups
-              << " window(s) duplicated by a restarted bridge's re-adoption (see docs/simulator.md)\n";
-  return failed ? 1 : 0;
+  return run_seeds(c, seed, seeds, verbose, quiet);
 }

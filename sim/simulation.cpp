@@ -340,6 +340,21 @@ void Simulation::restart_room_server(Ms down_for) {
 
 }  // namespace detail
 
+std::string replay_command(const SimConfig& c) {
+  std::ostringstream o;
+  o << "wibwob-sim --seed " << c.seed << " --instances " << c.instances << " --active-ms " << c.active.count()
+    << " --poll-ms " << c.poll_interval.count() << " --net-latency-ms " << c.net_latency_max.count()
+    << " --ipc-latency-ms " << c.ipc_latency_max.count() << " --actions-per-second " << c.actions_per_second
+    << " --faults-per-second " << c.faults_per_second << " --app-tick-ms " << c.app_tick.count()
+    << " --chat-per-second " << c.chat_per_second << (c.faults ? "" : " --no-faults") << (c.chat ? "" : " --no-chat")
+    << (c.desktop_actions ? "" : " --no-desktop-actions") << (c.id_reuse ? "" : " --no-id-reuse");
+  if (c.recovery)
+    o << " --recovery " << (c.recovery->kind == RecoveryProbe::Kind::drop ? "drop" : "room-restart")
+      << " --recovery-at-ms " << c.recovery->at.count() << " --server-down-ms " << c.recovery->server_down.count();
+  o << " --verbose";
+  return o.str();
+}
+
 SimReport run_simulation(const SimConfig& config, const std::function<void(const std::string&)>& progress) {
   detail::Simulation s(config, progress);
   return s.run();

@@ -104,6 +104,9 @@ struct SimReport {
   std::vector<std::string> trace; // when keep_trace
 };
 
+// The wibwob-sim command line that replays `config` with its trace.
+std::string replay_command(const SimConfig& config);
+
 // Progress callback: called with one-line messages (phase changes).
 SimReport run_simulation(const SimConfig& config, const std::function<void(const std::string&)>& progress = {});
 

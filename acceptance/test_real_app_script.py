@@ -10,10 +10,11 @@ import hashlib
 import hmac
 import json
 import socket
+import subprocess
 import threading
 from urllib.parse import quote
 
-from harness import wait_until
+from harness import bin_dir, wait_until
 
 SECRET = "script-secret"
 
@@ -97,6 +98,7 @@ def test_desktop_wide_commands_fire_no_events(make_app):
     assert json.loads(f.readline()) == {"type": "subscribed"}
     for cmd in ("tile", "cascade", "get_canvas_size", "get_window_types", "get_capabilities", "close_all"):
         assert not app_command(app.socket, f"cmd:{cmd}").startswith("err"), cmd
+    assert app.control("status")["freed_ids"] == 2  # close_all left both ids for reuse
     # A creation fires; it must be the first event the subscriber sees.
     app_command(app.socket, "cmd:create_window type=verse")
     first = json.loads(f.readline())
@@ -133,3 +135,11 @@ def test_terminal_size_and_registry(make_app):
     caps = json.loads(app_command(app.socket, "cmd:get_capabilities"))
     assert "import_state" in [c["name"] for c in caps["commands"]]
     assert app_command(app.socket, "cmd:exec_command name=bogus") == "err unknown command\n"
+
+
+def test_a_bad_terminal_size_is_a_usage_error(workdir):
+    for bad in ("10x2", "200", "x60", "200x60x1", "99999x60", "2OOx60"):
+        p = subprocess.run([str(bin_dir() / "fakewibwob"), "--socket", str(workdir / "t.sock"), "--terminal", bad],
+                           capture_output=True, timeout=10, stdin=subprocess.DEVNULL)
+        assert p.returncode == 2, bad
+        assert b"--terminal" in p.stderr, bad

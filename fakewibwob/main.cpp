@@ -9,6 +9,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -35,10 +36,8 @@ std::optional<fw::TerminalSize> parse_terminal_size(const std::string& text) {
   return t;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App cli{"fakewibwob: a faithful fake of the WibWob-DOS IPC server (see docs/fakewibwob.md)"};
+// The command line, as given.
+struct Options {
   std::string socket_path;
   std::optional<int> instance;
   std::string secret;
@@ -54,66 +53,65 @@ int main(int argc, char** argv) {
   std::uint64_t reuse_seed = 1;
   std::uint32_t reuse_percent = 50;
   bool no_id_reuse = false;
+};
 
-  auto* sock_opt = cli.add_option("--socket", socket_path, "Unix socket path to listen on");
-  cli.add_option("--instance", instance, "Listen on /tmp/wibwob_<N>.sock (like WIBWOB_INSTANCE)")
+void add_options(CLI::App& cli, Options& o) {
+  auto* sock_opt = cli.add_option("--socket", o.socket_path, "Unix socket path to listen on");
+  cli.add_option("--instance", o.instance, "Listen on /tmp/wibwob_<N>.sock (like WIBWOB_INSTANCE)")
       ->excludes(sock_opt);
-  cli.add_option("--secret", secret, "Require the auth handshake with this secret (default: env WIBWOB_AUTH_SECRET)");
-  cli.add_option("--ui-tick-ms", ui_tick_ms, "Accept at most one connection per tick (the app: 20; 0 = fast tests)")
+  cli.add_option("--secret", o.secret, "Require the auth handshake with this secret (default: env WIBWOB_AUTH_SECRET)");
+  cli.add_option("--ui-tick-ms", o.ui_tick_ms, "Accept at most one connection per tick (the app: 20; 0 = fast tests)")
       ->check(CLI::Range(0, 10000));
-  cli.add_option("--auth-timeout-ms", auth_timeout_ms, "Time per auth step (the app: 1000)")->check(CLI::Range(1, 600000));
-  cli.add_option("--layout", layout_file, "Open these windows at start and on restart (get_state JSON)");
-  cli.add_option("--control", control_path, "Control-plane socket (JSON lines)");
-  cli.add_option("--display-name", display_name, "Reply to room_chat_display_name");
-  cli.add_flag("--remove-socket-on-exit", remove_socket, "Remove the socket file on exit (the app leaves it behind)");
-  cli.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
-  cli.add_option("--terminal", terminal,
+  cli.add_option("--auth-timeout-ms", o.auth_timeout_ms, "Time per auth step (the app: 1000)")
+      ->check(CLI::Range(1, 600000));
+  cli.add_option("--layout", o.layout_file, "Open these windows at start and on restart (get_state JSON)");
+  cli.add_option("--control", o.control_path, "Control-plane socket (JSON lines)");
+  cli.add_option("--display-name", o.display_name, "Reply to room_chat_display_name");
+  cli.add_flag("--remove-socket-on-exit", o.remove_socket, "Remove the socket file on exit (the app leaves it behind)");
+  cli.add_option("--log-level", o.log_level, "trace, debug, info, warn, error, off");
+  cli.add_option("--terminal", o.terminal,
                  "Terminal size COLSxROWS (default 200x60: canvas 200x59, windows arranged over 200x58)");
-  cli.add_option("--app-dir", app_dir, "The app's folder: export_state's default path and save_workspace's target");
-  cli.add_option("--id-reuse-seed", reuse_seed, "Seed of the id-reuse quirk (which freed ids come back)");
-  cli.add_option("--id-reuse-percent", reuse_percent, "Chance that a freed id of the same type is reused")
+  cli.add_option("--app-dir", o.app_dir, "The app's folder: export_state's default path and save_workspace's target");
+  cli.add_option("--id-reuse-seed", o.reuse_seed, "Seed of the id-reuse quirk (which freed ids come back)");
+  cli.add_option("--id-reuse-percent", o.reuse_percent, "Chance that a freed id of the same type is reused")
       ->check(CLI::Range(0, 100));
-  cli.add_flag("--no-id-reuse", no_id_reuse, "Never reuse an id within a process (the app does, after close_all)");
-  CLI11_PARSE(cli, argc, argv);
-  const auto size = parse_terminal_size(terminal);
-  if (!size) {
-    std::cerr << "--terminal: expected COLSxROWS with 16 <= COLS <= 4096 and 8 <= ROWS <= 4096, got '" << terminal
-              << "'\n";
-    return 2;
-  }
+  cli.add_flag("--no-id-reuse", o.no_id_reuse, "Never reuse an id within a process (the app does, after close_all)");
+}
 
-  spdlog::set_default_logger(spdlog::stderr_color_mt("fakewibwob"));
-  spdlog::set_level(spdlog::level::from_str(log_level));
-  // A client that vanishes must not kill us with SIGPIPE.
-  std::signal(SIGPIPE, SIG_IGN);
-
+// The server's configuration from the options and the environment, or an
+// error message (exit status 2).
+std::variant<fw::ServerConfig, std::string> make_config(Options o) {
   fw::ServerConfig cfg;
-  if (socket_path.empty()) {
-    if (!instance)
-      if (const char* env = std::getenv("WIBWOB_INSTANCE"); env && *env) instance = std::atoi(env);
-    socket_path = fw::default_socket_path(instance);
+  const auto size = parse_terminal_size(o.terminal);
+  if (!size)
+    return "--terminal: expected COLSxROWS with 16 <= COLS <= 4096 and 8 <= ROWS <= 4096, got '" + o.terminal + "'";
+  if (o.socket_path.empty()) {
+    if (!o.instance)
+      if (const char* env = std::getenv("WIBWOB_INSTANCE"); env && *env) o.instance = std::atoi(env);
+    o.socket_path = fw::default_socket_path(o.instance);
   }
-  cfg.socket_path = socket_path;
-  cfg.control_path = control_path;
-  if (secret.empty())
-    if (const char* env = std::getenv("WIBWOB_AUTH_SECRET"); env && *env) secret = env;
-  if (!secret.empty()) cfg.secret = secret;
-  cfg.ui_tick = fw::Millis{ui_tick_ms};
-  cfg.auth_step_timeout = fw::Millis{auth_timeout_ms};
-  cfg.remove_socket_on_exit = remove_socket;
-  cfg.core.display_name = display_name;
+  cfg.socket_path = o.socket_path;
+  cfg.control_path = o.control_path;
+  if (o.secret.empty())
+    if (const char* env = std::getenv("WIBWOB_AUTH_SECRET"); env && *env) o.secret = env;
+  if (!o.secret.empty()) cfg.secret = o.secret;
+  cfg.ui_tick = fw::Millis{o.ui_tick_ms};
+  cfg.auth_step_timeout = fw::Millis{o.auth_timeout_ms};
+  cfg.remove_socket_on_exit = o.remove_socket;
+  cfg.core.display_name = o.display_name;
   cfg.core.terminal = *size;
-  cfg.core.app_dir = app_dir;
-  cfg.core.id_reuse = fw::IdReuse{!no_id_reuse, reuse_seed, reuse_percent};
-  if (!layout_file.empty()) {
-    auto layout = fw::load_layout_file(layout_file);
-    if (!layout) {
-      spdlog::error("bad layout file {}: {}", layout_file, layout.error().message);
-      return 2;
-    }
+  cfg.core.app_dir = o.app_dir;
+  cfg.core.id_reuse = fw::IdReuse{!o.no_id_reuse, o.reuse_seed, o.reuse_percent};
+  if (!o.layout_file.empty()) {
+    auto layout = fw::load_layout_file(o.layout_file);
+    if (!layout) return "bad layout file " + o.layout_file + ": " + layout.error().message;
     cfg.layout = std::move(*layout);
   }
+  return cfg;
+}
 
+// Runs the server until a signal or a control-plane exit; returns the exit status.
+int serve(const fw::ServerConfig& cfg) {
   boost::asio::io_context io;
   fw::Server server(io, cfg);
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
@@ -133,8 +131,29 @@ int main(int argc, char** argv) {
     server.stop(0);
   });
   spdlog::info("listening on {}{}{}", cfg.socket_path, cfg.secret ? " (auth on)" : "",
-               control_path.empty() ? "" : ", control on " + control_path);
+               cfg.control_path.empty() ? "" : ", control on " + cfg.control_path);
   std::cout << "READY unix:" << cfg.socket_path << std::endl;  // endl: flushed for whoever waits on it
   io.run();
   return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"fakewibwob: a faithful fake of the WibWob-DOS IPC server (see docs/fakewibwob.md)"};
+  Options options;
+  add_options(cli, options);
+  CLI11_PARSE(cli, argc, argv);
+
+  spdlog::set_default_logger(spdlog::stderr_color_mt("fakewibwob"));
+  spdlog::set_level(spdlog::level::from_str(options.log_level));
+  // A client that vanishes must not kill us with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto cfg = make_config(options);
+  if (auto* err = std::get_if<std::string>(&cfg)) {
+    spdlog::error("{}", *err);
+    return 2;
+  }
+  return serve(std::get<fw::ServerConfig>(cfg));
 }

@@ -56,9 +56,11 @@ struct Run {
   }
 
   void person(char op, std::string_view arg) {
+    // Copies: the actions below change the window list.
     const auto& ws = app->desktop().windows();
-    const std::string front = ws.empty() ? "w0" : ws.front().id;
-    const std::string back = ws.empty() ? "w0" : ws.back().id;
+    const bool any = !ws.empty();
+    const std::string front = any ? ws.front().id : "w0";
+    const std::string back = any ? ws.back().id : "w0";
     switch (op) {
       case 'o': {
         fw::OpenSpec s;
@@ -68,7 +70,7 @@ struct Run {
         (void)app->open(s, arg.size() % 2 == 0);
         break;
       }
-      case 'c': check(app->person_close(back) == !ws.empty()); break;
+      case 'c': check(app->person_close(back) == any); break;
       case 'm': (void)app->person_move(front, static_cast<std::int32_t>(arg.size()) - 3, 1); break;
       case 's': (void)app->person_resize(front, static_cast<std::int32_t>(arg.size()), 2); break;
       case 'f': (void)app->person_focus(back); break;

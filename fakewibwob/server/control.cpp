@@ -95,7 +95,8 @@ Json Server::control_op(const Json& req, bool defer_exit) {
   if (op == "status") {
     return ok({{"subscribers", subscribers_.size()}, {"connections", served_}, {"seq", app_.last_seq()},
                {"dialogs", app_.open_dialogs()}, {"refusing", refusing()}, {"reply_delay_ms", reply_delay_.count()},
-               {"journal_next", app_.journal_next_index()}, {"next_window", app_.desktop().next_id_number()}});
+               {"journal_next", app_.journal_next_index()}, {"next_window", app_.desktop().next_id_number()},
+               {"freed_ids", app_.desktop().freed_ids()}});
   }
 
   if (op == "open") {

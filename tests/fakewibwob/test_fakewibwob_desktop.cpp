@@ -12,6 +12,7 @@
 
 #include "fakewibwob/core/arrange.hpp"
 #include "fakewibwob/core/fake_app.hpp"
+#include "tests/fakewibwob/fake_app_test_support.hpp"
 
 namespace fw = wibwob::fakewibwob;
 namespace ipc = wibwob::protocol::ipc;
@@ -20,15 +21,7 @@ using fw::Rect;
 
 namespace {
 
-struct Exchange {
-  std::string reply;
-  std::vector<ipc::Event> events;
-};
-
-Exchange send(fw::FakeApp& app, std::string_view line) {
-  auto r = app.handle_request(line, Millis{0});
-  return Exchange{r.reply.value_or("<withheld>"), app.take_events()};
-}
+using fw::test::send;
 
 // Opens n test_pattern windows over IPC (w1 back-most ... wn front-most).
 void open_windows(fw::FakeApp& app, int n) {
@@ -60,12 +53,12 @@ std::vector<Rect> back_to_front(const fw::FakeApp& app, int n) {
 TEST(FakeDesktopCloseAll, ClosesEveryWindowSilentlyAndRepliesOk) {
   fw::FakeApp app;
   open_windows(app, 3);
-  ASSERT_EQ(send(app, "cmd:create_window type=room_chat\n").reply, "{\"success\":true,\"id\":\"w4\"}\n");
+  ASSERT_EQ(send(app, "cmd:create_window type=room_chat\n").reply(), "{\"success\":true,\"id\":\"w4\"}\n");
   const auto x = send(app, "cmd:close_all\n");
-  EXPECT_EQ(x.reply, "ok\n");
+  EXPECT_EQ(x.reply(), "ok\n");
   EXPECT_TRUE(x.events.empty());  // no window_closed, no state_changed
   EXPECT_TRUE(app.desktop().windows().empty());
-  EXPECT_EQ(send(app, "cmd:close_all\n").reply, "ok\n");  // an empty desktop too
+  EXPECT_EQ(send(app, "cmd:close_all\n").reply(), "ok\n");  // an empty desktop too
   EXPECT_EQ(app.last_seq(), 4);  // only the four creations fired
 }
 
@@ -75,7 +68,7 @@ TEST(FakeDesktopTile, ThreeWindowsAsObservedOnTheRealApp) {
   fw::FakeApp app;
   open_windows(app, 3);
   const auto x = send(app, "cmd:tile\n");
-  EXPECT_EQ(x.reply, "ok\n");
+  EXPECT_EQ(x.reply(), "ok\n");
   EXPECT_TRUE(x.events.empty());
   // spec: z 2, 1, 0 went to y 0, 19, 38 on a 200x58 desktop.
   EXPECT_EQ(back_to_front(app, 3), (std::vector<Rect>{{0, 0, 200, 19}, {0, 19, 200, 19}, {0, 38, 200, 20}}));
@@ -103,7 +96,7 @@ TEST(FakeDesktopTile, OneToEightWindowsFollowTurboVisionsGrid) {
   for (const auto& [n, rects] : want) {
     fw::FakeApp app;
     open_windows(app, n);
-    ASSERT_EQ(send(app, "cmd:tile\n").reply, "ok\n");
+    ASSERT_EQ(send(app, "cmd:tile\n").reply(), "ok\n");
     EXPECT_EQ(back_to_front(app, n), rects) << n << " windows";
     EXPECT_EQ(fw::tile_places(static_cast<std::size_t>(n), Rect{0, 0, 200, 58}), rects) << n;
   }
@@ -124,12 +117,12 @@ TEST(FakeDesktopTile, TinyCellsAreClampedAndImpossibleGridsChangeNothing) {
   tiny.terminal = {20, 5};  // a 20x3 desktop
   fw::FakeApp four(tiny);
   open_windows(four, 4);  // 2x2 grid of 10x1 cells: each window grows to 16x6 from its corner
-  EXPECT_EQ(send(four, "cmd:tile\n").reply, "ok\n");
+  EXPECT_EQ(send(four, "cmd:tile\n").reply(), "ok\n");
   EXPECT_EQ(back_to_front(four, 4), (std::vector<Rect>{{0, 0, 16, 6}, {0, 1, 16, 6}, {10, 0, 16, 6}, {10, 1, 16, 6}}));
   fw::FakeApp eight(tiny);
   open_windows(eight, 8);  // 2x4 grid: 3 lines / 4 rows = 0, refused
   const auto before = bounds_by_id(eight);
-  EXPECT_EQ(send(eight, "cmd:tile\n").reply, "ok\n");
+  EXPECT_EQ(send(eight, "cmd:tile\n").reply(), "ok\n");
   EXPECT_EQ(bounds_by_id(eight), before);
 }
 
@@ -138,7 +131,7 @@ TEST(FakeDesktopCascade, EachWindowOneCellFurtherInAsObserved) {
     fw::FakeApp app;
     open_windows(app, n);
     const auto x = send(app, "cmd:cascade\n");
-    EXPECT_EQ(x.reply, "ok\n");
+    EXPECT_EQ(x.reply(), "ok\n");
     EXPECT_TRUE(x.events.empty());
     std::vector<Rect> want;
     for (int k = 0; k < n; ++k) want.push_back(Rect{k, k, 200 - k, 58 - k});
@@ -169,12 +162,12 @@ TEST(FakeDesktopArrange, PersonFocusChangesWhoIsInFront) {
 
 TEST(FakeDesktopCanvas, DefaultIsA200x60TerminalAndConfigurable) {
   fw::FakeApp app;
-  EXPECT_EQ(send(app, "cmd:get_canvas_size\n").reply, "{\"width\":200,\"height\":59,\"cols\":200,\"rows\":59}\n");
+  EXPECT_EQ(send(app, "cmd:get_canvas_size\n").reply(), "{\"width\":200,\"height\":59,\"cols\":200,\"rows\":59}\n");
   EXPECT_EQ(app.desktop_rect(), (Rect{0, 0, 200, 58}));
   fw::CoreConfig c;
   c.terminal = {132, 43};
   fw::FakeApp other(c);
-  EXPECT_EQ(send(other, "cmd:get_canvas_size\n").reply, "{\"width\":132,\"height\":42,\"cols\":132,\"rows\":42}\n");
+  EXPECT_EQ(send(other, "cmd:get_canvas_size\n").reply(), "{\"width\":132,\"height\":42,\"cols\":132,\"rows\":42}\n");
   open_windows(other, 1);
   send(other, "cmd:cascade\n");
   EXPECT_EQ(bounds_by_id(other).at("w1"), (Rect{0, 0, 132, 41}));
@@ -184,8 +177,8 @@ TEST(FakeDesktopCanvas, DefaultIsA200x60TerminalAndConfigurable) {
 TEST(FakeDesktopTypes, ThirtyFiveTypesOnlyScrambleUnspawnable) {
   fw::FakeApp app;
   const auto x = send(app, "cmd:get_window_types\n");
-  EXPECT_EQ(x.reply.rfind(R"({"window_types":[{"type":"test_pattern","spawnable":true},{"type":"gradient",)", 0), 0u);
-  const auto j = ipc::parse_json(x.reply).value();
+  EXPECT_EQ(x.reply().rfind(R"({"window_types":[{"type":"test_pattern","spawnable":true},{"type":"gradient",)", 0), 0u);
+  const auto j = ipc::parse_json(x.reply()).value();
   ASSERT_EQ(j.size(), 1u);
   ASSERT_EQ(j.at("window_types").size(), 35u);
   std::vector<std::string> unspawnable;
@@ -199,8 +192,8 @@ TEST(FakeDesktopTypes, ThirtyFiveTypesOnlyScrambleUnspawnable) {
 TEST(FakeDesktopCapabilities, ListsTheRegistry) {
   fw::FakeApp app;
   const auto x = send(app, "cmd:get_capabilities\n");
-  EXPECT_EQ(x.reply.rfind(R"({"version":"v1","commands":[{"name":"cascade","description":")", 0), 0u) << x.reply;
-  const auto j = ipc::parse_json(x.reply).value();
+  EXPECT_EQ(x.reply().rfind(R"({"version":"v1","commands":[{"name":"cascade","description":")", 0), 0u) << x.reply();
+  const auto j = ipc::parse_json(x.reply()).value();
   std::vector<std::string> names;
   for (const auto& c : j.at("commands")) {
     names.push_back(c.at("name").get<std::string>());
@@ -217,23 +210,23 @@ TEST(FakeDesktopCapabilities, ListsTheRegistry) {
 
 TEST(FakeDesktopExec, RunsRegistryCommandsByName) {
   fw::FakeApp app;
-  EXPECT_EQ(send(app, "cmd:exec_command\n").reply, "err missing name\n");
-  EXPECT_EQ(send(app, "cmd:exec_command name=\n").reply, "err missing name\n");
-  EXPECT_EQ(send(app, "cmd:exec_command name=nonsense\n").reply, "err unknown command\n");
-  EXPECT_EQ(send(app, "cmd:exec_command name=Tile\n").reply, "err unknown command\n");  // case-sensitive
+  EXPECT_EQ(send(app, "cmd:exec_command\n").reply(), "err missing name\n");
+  EXPECT_EQ(send(app, "cmd:exec_command name=\n").reply(), "err missing name\n");
+  EXPECT_EQ(send(app, "cmd:exec_command name=nonsense\n").reply(), "err unknown command\n");
+  EXPECT_EQ(send(app, "cmd:exec_command name=Tile\n").reply(), "err unknown command\n");  // case-sensitive
   // Only registry commands: not the window commands, not itself.
-  EXPECT_EQ(send(app, "cmd:exec_command name=create_window type=verse\n").reply, "err unknown command\n");
-  EXPECT_EQ(send(app, "cmd:exec_command name=exec_command\n").reply, "err unknown command\n");
+  EXPECT_EQ(send(app, "cmd:exec_command name=create_window type=verse\n").reply(), "err unknown command\n");
+  EXPECT_EQ(send(app, "cmd:exec_command name=exec_command\n").reply(), "err unknown command\n");
   EXPECT_TRUE(app.desktop().windows().empty());
   open_windows(app, 3);
   auto x = send(app, "cmd:exec_command name=tile\n");
-  EXPECT_EQ(x.reply, "ok\n");
+  EXPECT_EQ(x.reply(), "ok\n");
   EXPECT_TRUE(x.events.empty());
   EXPECT_EQ(back_to_front(app, 3)[2], (Rect{0, 38, 200, 20}));
-  EXPECT_EQ(send(app, "cmd:exec_command name=get_canvas_size\n").reply, send(app, "cmd:get_canvas_size\n").reply);
-  EXPECT_EQ(send(app, "cmd:exec_command name=import_state\n").reply, "err missing path\n");
+  EXPECT_EQ(send(app, "cmd:exec_command name=get_canvas_size\n").reply(), send(app, "cmd:get_canvas_size\n").reply());
+  EXPECT_EQ(send(app, "cmd:exec_command name=import_state\n").reply(), "err missing path\n");
   x = send(app, "cmd:exec_command name=close_all\n");
-  EXPECT_EQ(x.reply, "ok\n");
+  EXPECT_EQ(x.reply(), "ok\n");
   EXPECT_TRUE(x.events.empty());
   EXPECT_TRUE(app.desktop().windows().empty());
 }
@@ -243,8 +236,8 @@ TEST(FakeDesktopCommands, HostileParamsAreIgnored) {
   open_windows(app, 2);
   const std::string junk = " x=%00%ff y=-99999999999 path=%2F..%2F..%2Fetc name=tile bogus";
   for (const char* cmd : {"close_all", "tile", "cascade", "get_canvas_size", "get_window_types", "get_capabilities"})
-    EXPECT_EQ(send(app, std::string("cmd:") + cmd + junk + "\n").reply.find("err"), std::string::npos) << cmd;
-  EXPECT_EQ(send(app, "cmd:exec_command name=%74ile\n").reply, "ok\n");  // values are percent-decoded
+    EXPECT_EQ(send(app, std::string("cmd:") + cmd + junk + "\n").reply().find("err"), std::string::npos) << cmd;
+  EXPECT_EQ(send(app, "cmd:exec_command name=%74ile\n").reply(), "ok\n");  // values are percent-decoded
 }
 
 // --- id reuse ------------------------------------------------------------------------------
@@ -261,7 +254,7 @@ std::vector<std::string> reuse_run(fw::IdReuse reuse) {
   send(app, "cmd:close_all\n");
   std::vector<std::string> ids;
   for (const char* type : {"test_pattern", "test_pattern", "test_pattern", "verse", "verse"}) {
-    auto j = ipc::parse_json(send(app, std::string("cmd:create_window type=") + type + "\n").reply).value();
+    auto j = ipc::parse_json(send(app, std::string("cmd:create_window type=") + type + "\n").reply()).value();
     ids.push_back(j.at("id").get<std::string>());
   }
   return ids;
@@ -296,12 +289,12 @@ TEST(FakeDesktopIds, OnlyCloseWindowForgetsAnId) {
   send(app, "cmd:close_window id=w1\n");  // forgotten: never comes back
   ASSERT_TRUE(app.person_close("w2"));   // left behind
   EXPECT_EQ(app.desktop().freed_ids(), 1u);
-  EXPECT_EQ(send(app, "cmd:create_window type=test_pattern\n").reply, "{\"success\":true,\"id\":\"w2\"}\n");
-  EXPECT_EQ(send(app, "cmd:create_window type=test_pattern\n").reply, "{\"success\":true,\"id\":\"w3\"}\n");
+  EXPECT_EQ(send(app, "cmd:create_window type=test_pattern\n").reply(), "{\"success\":true,\"id\":\"w2\"}\n");
+  EXPECT_EQ(send(app, "cmd:create_window type=test_pattern\n").reply(), "{\"success\":true,\"id\":\"w3\"}\n");
   // A new process forgets everything: ids start again at w1.
   app.restart();
   EXPECT_EQ(app.desktop().freed_ids(), 0u);
-  EXPECT_EQ(send(app, "cmd:create_window type=test_pattern\n").reply, "{\"success\":true,\"id\":\"w1\"}\n");
+  EXPECT_EQ(send(app, "cmd:create_window type=test_pattern\n").reply(), "{\"success\":true,\"id\":\"w1\"}\n");
 }
 
 RC_GTEST_PROP(FakeDesktopProperty, LiveIdsAreUniqueUnderReuse, (std::uint64_t seed)) {

@@ -4,6 +4,7 @@
 //   people.cpp      what people and assistants do, and the faults
 //   checks.cpp      quiescence, convergence, a quiet room, presence
 //   probes.cpp      measurements for the acceptance criteria (AC-1, AC-2, AC-4)
+// and the chat bookkeeping in chat_ledger.hpp.
 // Internal to sim/: not part of the simulator's interface.
 #pragma once
 

@@ -59,6 +59,13 @@ class ChatRelay {
 
   // --- app side ---
   void want_pending() { pending_wanted_ = true; }
+  // A new app process shows nobody in its chat window yet; a list the app
+  // did not take is offered again (the participant list is state, not an
+  // event). Found by the simulator with chat on (seed 8).
+  void on_new_app_process() { presence_dirty_ = true; }
+  void on_request_failed(Kind kind) {
+    if (kind == Kind::presence) presence_dirty_ = true;
+  }
   // The next request for the app, if any; consumes the wish it serves.
   // `synced`: room_chat_pending is only worth reading when lines can be sent.
   std::optional<Request> take_request(bool synced, Counts& counts);

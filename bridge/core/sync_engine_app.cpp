@@ -83,6 +83,7 @@ void SyncEngine::handle_ipc_failure(const Op& op, const IpcOutcome& o, Effects& 
   // A window command that failed waits for the next poll; a chat line that
   // was not shown stays at the front of the inbox.
   if (auto* cmd = std::get_if<WindowCommand>(&op)) reconciler_.block(cmd->room_id);
+  if (auto* kind = std::get_if<ChatRelay::Kind>(&op)) chat_.on_request_failed(*kind);
 }
 
 void SyncEngine::handle_poll_reply(const IpcOutcome& o, Effects& out) {
@@ -95,10 +96,13 @@ void SyncEngine::handle_poll_reply(const IpcOutcome& o, Effects& out) {
     return;
   }
   ++stats_.polls;
-  if (auto restart = mirror_.observe_poll(std::move(state->windows))) {
+  const bool was_unreachable = mirror_.unreachable();
+  const auto restart = mirror_.observe_poll(std::move(state->windows));
+  if (restart) {
     ++stats_.app_restarts;
     log(out, LogLevel::warn, "app restart detected (" + *restart + "): old window mapping discarded");
   }
+  if (restart || was_unreachable) chat_.on_new_app_process();
   reconciler_.on_poll(target());
   if (!cfg_.sync_layout) return;
   if (!mirror_.adopted()) {

@@ -81,6 +81,8 @@ class ChatRelay {
   Digest on_reply(Kind kind, const protocol::IpcOutcome& reply, const std::string& fallback_sender);
 
   std::size_t inbox() const noexcept { return inbox_.size(); }
+  // Something waits for the app: a line, the participant list, the name.
+  bool has_work() const noexcept { return !inbox_.empty() || presence_dirty_ || display_name_wanted_; }
   std::size_t participants() const noexcept { return presence_.size(); }
 
  private:

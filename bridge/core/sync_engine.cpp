@@ -82,7 +82,8 @@ Effects SyncEngine::on_timer(Ms now) {
 }
 
 bool SyncEngine::idle() const noexcept {
-  if (inflight_ || pending_deltas() != 0) return false;
+  if (inflight_ || throttled_until_ || pending_deltas() != 0) return false;
+  if (cfg_.relay_chat && chat_.has_work()) return false;
   if (!cfg_.sync_layout) return true;
   if (!mirror_.adopted() || link_ != Link::synced) return false;
   const Layout t = target();

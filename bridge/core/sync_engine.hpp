@@ -40,6 +40,7 @@
 #include "bridge/core/app_mirror.hpp"
 #include "bridge/core/chat_relay.hpp"
 #include "bridge/core/effects.hpp"
+#include "bridge/core/own_events.hpp"
 #include "bridge/core/reconciler.hpp"
 #include "bridge/core/room_ledger.hpp"
 #include "common/token_bucket.hpp"
@@ -68,7 +69,9 @@ class SyncEngine {
   // --- observation (tests, the simulator, the runtime's status line) ---
   const EngineStats& stats() const noexcept { return stats_; }
   bool room_synced() const noexcept { return link_ == Link::synced; }
-  bool idle() const noexcept;  // nothing in flight, nothing pending, app matches target
+  // Nothing in flight or waiting (deltas, chat for the app, a throttled
+  // request), and the app matches the target.
+  bool idle() const noexcept;
   std::optional<std::int64_t> confirmed_version() const;
   // The layout the engine drives the app towards, in room ids.
   protocol::Layout target() const;
@@ -112,6 +115,8 @@ class SyncEngine {
   bool pump_windows(Effects& out);
   bool pump_chat(Effects& out);
   void issue(Op op, std::string line, Effects& out);
+  void expect_own_event(const WindowCommand& cmd);
+  void settle_own_event(const WindowCommand& cmd, bool ok, const std::optional<std::string>& id);
 
   void log(Effects& out, LogLevel level, std::string text);
   void log_once(Effects& out, const std::string& kind, LogLevel level, std::string text);
@@ -126,6 +131,7 @@ class SyncEngine {
   AppMirror mirror_;
   Reconciler reconciler_;
   ChatRelay chat_;
+  OwnEvents own_events_;
 
   // room link
   Link link_ = Link::down;

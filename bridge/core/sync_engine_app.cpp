@@ -34,8 +34,9 @@ Effects SyncEngine::on_ipc_event(std::string_view line, Ms now) {
     log_once(out, "ipc:event", LogLevel::warn, "skipping malformed IPC event line: " + protocol::to_string(ev.error()));
     return out;
   }
-  // Any window event may be a change a poll would only see later: poll now.
-  if (std::holds_alternative<ipc::Event>(*ev)) poll_wanted_ = true;
+  // A window event may be a change a poll would only see later: poll now,
+  // unless the bridge's own command caused it.
+  if (auto* e = std::get_if<ipc::Event>(&*ev); e && !own_events_.consume(e->window_id())) poll_wanted_ = true;
   pump(out);
   return out;
 }
@@ -82,7 +83,10 @@ void SyncEngine::handle_ipc_failure(const Op& op, const IpcOutcome& o, Effects& 
   }
   // A window command that failed waits for the next poll; a chat line that
   // was not shown stays at the front of the inbox.
-  if (auto* cmd = std::get_if<WindowCommand>(&op)) reconciler_.block(cmd->room_id);
+  if (auto* cmd = std::get_if<WindowCommand>(&op)) {
+    reconciler_.block(cmd->room_id);
+    settle_own_event(*cmd, false, std::nullopt);
+  }
   if (auto* kind = std::get_if<ChatRelay::Kind>(&op)) chat_.on_request_failed(*kind);
 }
 
@@ -104,6 +108,7 @@ void SyncEngine::handle_poll_reply(const IpcOutcome& o, Effects& out) {
   }
   if (restart || was_unreachable) chat_.on_new_app_process();
   reconciler_.on_poll(target());
+  own_events_.on_poll();
   if (!cfg_.sync_layout) return;
   if (!mirror_.adopted()) {
     if (ledger_.has_state()) adopt(out);
@@ -129,6 +134,7 @@ void SyncEngine::handle_window_reply(const WindowCommand& cmd, const IpcOutcome&
   using Kind = WindowCommand::Kind;
   const auto r = ipc::classify_reply(o.text);
   const bool ok = r.kind == ipc::ReplyKind::success || r.kind == ipc::ReplyKind::ok;
+  settle_own_event(cmd, ok, r.id);
   if (cmd.kind == Kind::create && !ok) {
     ++stats_.uncreatable;
     reconciler_.refuse(Refusal{cmd.room_id, cmd.target.type, "the app refused: " + r.message});
@@ -170,6 +176,21 @@ void SyncEngine::handle_chat_reply(ChatRelay::Kind kind, const IpcOutcome& o, Ef
 
 // --- the IPC slot ------------------------------------------------------------------
 
+void SyncEngine::expect_own_event(const WindowCommand& cmd) {
+  if (cmd.kind == WindowCommand::Kind::create)
+    own_events_.create_sent();
+  else if (auto local = mirror_.local_id_of(cmd.room_id))
+    own_events_.change_sent(*local);
+}
+
+void SyncEngine::settle_own_event(const WindowCommand& cmd, bool ok, const std::optional<std::string>& id) {
+  if (cmd.kind == WindowCommand::Kind::create) {
+    if (own_events_.create_done(ok ? id : std::nullopt)) poll_wanted_ = true;
+  } else if (auto local = mirror_.local_id_of(cmd.room_id)) {
+    own_events_.change_done(*local, ok);
+  }
+}
+
 void SyncEngine::issue(Op op, std::string line, Effects& out) {
   const std::uint64_t id = next_ipc_id_++;
   (void)ipc_rate_.try_take(now_);  // pump() saw a token available
@@ -203,6 +224,7 @@ bool SyncEngine::pump_windows(Effects& out) {
   const Layout t = target();
   while (auto step = reconciler_.next_step(t, mirror_)) {
     if (auto* cmd = std::get_if<WindowCommand>(&*step)) {
+      expect_own_event(*cmd);
       std::string line = std::move(cmd->line);
       issue(std::move(*cmd), std::move(line), out);
       return true;

@@ -575,3 +575,20 @@ TEST(SyncEngine, ChatFloodsAndPresenceListsAreBounded) {
   EXPECT_EQ(h.engine.stats().chat_in, 5u);
   EXPECT_EQ(h.engine.stats().chat_dropped, 95u);
 }
+
+TEST(SyncEngine, TheEventOfItsOwnCreateStartsNoPoll) {
+  Harness h;
+  h.start();
+  h.open_room();
+  h.advance(Ms(300));
+  const std::size_t polls_before = h.journal_count("get_state");
+  h.deliver(remote_delta(Json{{"add", {window("B:w1", "cube", 3, 3)}}}, 1));
+  ASSERT_EQ(h.journal_count("create_window"), 1u);
+  const auto id = *h.engine.local_id_of("B:w1");
+  // The app announces the window it created for us: no poll for that.
+  h.feed(h.engine.on_ipc_event(R"({"type":"event","seq":1,"event":"state_changed","payload":{"id":")" + id + R"("}})", h.now));
+  EXPECT_EQ(h.journal_count("get_state"), polls_before);
+  // Another client's window does start one at once.
+  h.feed(h.engine.on_ipc_event(R"({"type":"event","seq":2,"event":"state_changed","payload":{"id":"w77"}})", h.now));
+  EXPECT_EQ(h.journal_count("get_state"), polls_before + 1);
+}

@@ -7,9 +7,11 @@ each, then plays a scripted session: people open, drag and close windows with
 and without IPC events, the room drops everyone, a bridge restarts while its
 app keeps running, an app crashes and comes back, and a burst of random
 actions. After each step it waits (with a deadline) until all three desktops
-show the same windows, and reports how long that took. Ends with a summary.
+show the same windows, reports how long that took, and draws the three
+desktops side by side as small text maps (scripts/desktop_map.py; --no-maps
+turns them off). Ends with a summary.
 
-Usage: scripts/live_session.py [--bin DIR] [--keep] [--seed N]
+Usage: scripts/live_session.py [--bin DIR] [--keep] [--seed N] [--no-maps]
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "acceptance"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
+from desktop_map import render, side_by_side  # noqa: E402
 from harness import Bridge, FakeWibWob, MockParty, layouts_equal, room_windows, wait_until  # noqa: E402
 
 T0 = time.monotonic()
@@ -32,12 +36,21 @@ def say(msg: str):
     print(f"[{time.monotonic() - T0:6.2f}s] {msg}", flush=True)
 
 
+def show_maps(apps: dict):
+    """The desktops next to each other, as the apps report them now."""
+    desktops = {name: a.windows() for name, a in apps.items()}
+    maps = [(f"{name} ({len(ws)} windows)", render(ws)) for name, ws in desktops.items()]
+    for line in side_by_side(maps):
+        print(f"    {line}".rstrip(), flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", help="directory with the built binaries (default: build/bin)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory with all logs")
     ap.add_argument("--seed", type=int, default=7, help="seed for the random burst")
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds each step may take to converge")
+    ap.add_argument("--no-maps", action="store_true", help="do not draw the desktops after each step")
     args = ap.parse_args()
     if args.bin:
         import os
@@ -93,6 +106,8 @@ def main() -> int:
             say(f"step: {label}")
             action()
             converge(label)
+            if not args.no_maps:
+                show_maps(apps)
 
         step("alice opens a verse window with the mouse (no IPC event: seen by polling)",
              lambda: apps["alice"].control("open", type="verse", x=5, y=3, w=40, h=12, event=False))

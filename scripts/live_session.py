@@ -39,7 +39,7 @@ def say(msg: str):
 def show_maps(apps: dict):
     """The desktops next to each other, as the apps report them now."""
     desktops = {name: a.windows() for name, a in apps.items()}
-    maps = [(f"{name} ({len(ws)} windows)", render(ws)) for name, ws in desktops.items()]
+    maps = [(f"{name} ({len(ws)} window{'' if len(ws) == 1 else 's'})", render(ws)) for name, ws in desktops.items()]
     for line in side_by_side(maps):
         print(f"    {line}".rstrip(), flush=True)
 
@@ -78,6 +78,9 @@ def main() -> int:
         bridges = {n: Bridge(work, n, apps[n], url, "live-demo") for n in names}
         procs.extend(bridges.values())
         say("3 bridges started (room 'live-demo')")
+        if not args.no_maps:
+            say("after each step, the three desktops: the app's 200x59 screen at 50x15, each window an outline with "
+                "its type; windows opened later are drawn on top (the stacking order is each app's own, not synced)")
         all_apps = list(apps.values())
 
         def converge(label: str):

@@ -302,7 +302,8 @@ TEST(OrchRooms, EachChildsOutputGoesToItsOwnLogFile) {
 
   Child rooms({WIBWOB_ROOMS_BIN, "--log-format", "json", "start", dir + "/rooms", "--socket-dir", dir, "--log-dir",
                logs.string(), "--app-cmd",
-               std::string(FAKEWIBWOB_BIN) + " --socket {socket} --ui-tick-ms 0 --remove-socket-on-exit --log-format json",
+               std::string(FAKEWIBWOB_BIN) +
+                   " --socket {socket} --ui-tick-ms 0 --remove-socket-on-exit --log-format json",
                "--bridge-cmd", "/bin/sh " + dir + "/bridge.sh " + dir, "--stop-grace-ms", "5000"},
               d / "rooms.out", d / "rooms.log");
   ASSERT_GT(rooms.pid, 0);

@@ -9,8 +9,8 @@
 // to run. Logs go to stderr; `plan` and `check` print their report on stdout.
 // Each child's stdout and stderr go to its own file in --log-dir.
 #include <algorithm>
-#include <cstdlib>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>

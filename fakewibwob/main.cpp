@@ -138,7 +138,12 @@ int serve(const fw::ServerConfig& cfg) {
   spdlog::info("listening on {}{}{}", cfg.socket_path, cfg.secret ? " (auth on)" : "",
                cfg.control_path.empty() ? "" : ", control on " + cfg.control_path);
   std::cout << "READY unix:" << cfg.socket_path << std::endl;  // endl: flushed for whoever waits on it
-  io.run();
+  try {
+    io.run();
+  } catch (const std::exception& e) {
+    spdlog::critical("internal error, exiting: {}", e.what());
+    return 70;  // EX_SOFTWARE
+  }
   return exit_code;
 }
 

@@ -6,7 +6,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include "net/spawn.hpp"
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -62,7 +62,7 @@ ControlChannel::~ControlChannel() {
 std::optional<std::string> ControlChannel::open(const std::string& path) {
   if (auto err = bind_unix_socket(acceptor_, path)) return err;
   path_ = path;
-  asio::co_spawn(io_, accept_loop(), asio::detached);
+  asio::co_spawn(io_, accept_loop(), fail_loudly("control channel accept"));
   return std::nullopt;
 }
 
@@ -84,7 +84,7 @@ asio::awaitable<void> ControlChannel::accept_loop() {
     if (ec) continue;
     auto s = std::make_shared<socket>(std::move(sock));
     sessions_.insert(s);
-    asio::co_spawn(io_, session(s), asio::detached);
+    asio::co_spawn(io_, session(s), fail_loudly("control channel session"));
   }
 }
 

@@ -11,8 +11,13 @@ namespace wibwob::bridge {
 namespace ipc = protocol::ipc;
 namespace room = protocol::room;
 
-ChatRelay::Counts ChatRelay::on_chat(room::ChatMsg m) {
+ChatRelay::Counts ChatRelay::on_chat(room::ChatMsg m, Ms now) {
   Counts c;
+  if (!rate_.try_take(now)) {
+    ++c.dropped;
+    c.rate_limited = true;
+    return c;
+  }
   if (inbox_.size() >= max_inbox_) {
     inbox_.pop_front();
     ++c.dropped;
@@ -23,27 +28,38 @@ ChatRelay::Counts ChatRelay::on_chat(room::ChatMsg m) {
 }
 
 void ChatRelay::on_rename(const room::Rename& r) {
-  if (r.name.size() > 64) return;
+  if (r.name.size() > 64 || !presence_.count(r.conn_id)) return;
   names_[r.conn_id] = r.name;
   presence_dirty_ = true;
 }
 
-void ChatRelay::on_presence(const room::Presence& p) {
+ChatRelay::Counts ChatRelay::on_presence(const room::Presence& p) {
+  Counts c;
+  // Bounded: a hostile room cannot make us hold or show an unbounded
+  // participant list; participants beyond the bound are skipped.
+  auto add = [&](const std::string& id) {
+    if (presence_.count(id)) return;
+    if (presence_.size() >= max_presence_) {
+      ++c.presence_skipped;
+      return;
+    }
+    presence_.insert(id);
+  };
   if (p.event == "sync") {
     presence_.clear();
-    presence_.insert(p.connections.begin(), p.connections.end());
     if (p.self) self_conn_ = *p.self;
+    if (p.self) add(*p.self);
+    for (const auto& id : p.connections) add(id);
   } else if (p.event == "join" && p.id) {
-    presence_.insert(*p.id);
+    add(*p.id);
   } else if (p.event == "leave" && p.id) {
     presence_.erase(*p.id);
     names_.erase(*p.id);
   } else {
-    return;
+    return c;
   }
-  // Bounded: a hostile room cannot make us hold an unbounded participant set.
-  while (presence_.size() > max_presence_) presence_.erase(std::prev(presence_.end()));
   presence_dirty_ = true;
+  return c;
 }
 
 std::optional<std::string> ChatRelay::presence_line() const {

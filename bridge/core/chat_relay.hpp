@@ -2,6 +2,10 @@
 // window (spec/wibwob-ipc.md: room_chat_pending, room_chat_receive,
 // room_presence, room_chat_display_name).
 //
+// Bounds against a hostile room: lines shown per second (a token bucket;
+// lines over it are dropped and counted), the inbox size, the presence list
+// size (joins beyond it are skipped and counted).
+//
 // Room -> app: chat lines wait in a bounded inbox (the oldest is dropped when
 // the app does not keep up) and are shown one IPC request at a time, in
 // order; a line stays at the front until the app answered for it. Presence
@@ -23,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "common/token_bucket.hpp"
 #include "protocol/ipc_outcome.hpp"
 #include "protocol/room_message.hpp"
 
@@ -30,7 +35,8 @@ namespace wibwob::bridge {
 
 class ChatRelay {
  public:
-  ChatRelay(std::size_t max_inbox, std::size_t max_presence) : max_inbox_(max_inbox), max_presence_(max_presence) {}
+  ChatRelay(std::size_t max_inbox, std::size_t max_presence, TokenBucket rate)
+      : max_inbox_(max_inbox), max_presence_(max_presence), rate_(rate) {}
 
   enum class Kind { display_name, receive, presence, pending };
   struct Request {
@@ -40,17 +46,26 @@ class ChatRelay {
   struct Counts {
     std::uint64_t dropped = 0;  // lines lost: inbox overflow, too long for the IPC
     bool overflowed = false;    // this call dropped a line for the inbox bound
+    bool rate_limited = false;  // this call dropped a line over the chat rate
+    std::uint64_t presence_skipped = 0;  // participants beyond the presence bound
     bool too_long = false;      // this call dropped a line too long for the IPC
   };
 
   // --- room side ---
-  Counts on_chat(protocol::room::ChatMsg m);
+  Counts on_chat(protocol::room::ChatMsg m, Ms now);
   void on_rename(const protocol::room::Rename& r);
-  void on_presence(const protocol::room::Presence& p);
+  Counts on_presence(const protocol::room::Presence& p);
   void on_link_down() { presence_.clear(); }
 
   // --- app side ---
   void want_pending() { pending_wanted_ = true; }
+  // A new app process shows nobody in its chat window yet; a list the app
+  // did not take is offered again (the participant list is state, not an
+  // event). Found by the simulator with chat on (seed 8).
+  void on_new_app_process() { presence_dirty_ = true; }
+  void on_request_failed(Kind kind) {
+    if (kind == Kind::presence) presence_dirty_ = true;
+  }
   // The next request for the app, if any; consumes the wish it serves.
   // `synced`: room_chat_pending is only worth reading when lines can be sent.
   std::optional<Request> take_request(bool synced, Counts& counts);
@@ -73,6 +88,7 @@ class ChatRelay {
 
   std::size_t max_inbox_;
   std::size_t max_presence_;
+  TokenBucket rate_;
   std::deque<protocol::room::ChatMsg> inbox_;
   std::set<std::string> presence_;
   std::string self_conn_;

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "bridge/core/path_policy.hpp"
 #include "common/backoff.hpp"
 #include "common/log_level.hpp"
 #include "common/time.hpp"
@@ -30,10 +31,17 @@ struct EngineConfig {
   bool relay_chat = true;
   BackoffConfig backoff{};
   std::uint64_t seed = 1;              // reconnect jitter
-  std::vector<std::string> allowed_path_prefixes;  // empty: any absolute path
   protocol::Limits limits{};
+  // What the room may do to this desktop (docs/security.md). Each default is
+  // far above what a real room does; a hostile one is held to it.
+  PathPolicy paths;                    // files path windows may open: none by default
+  std::size_t max_room_windows = 128;  // windows from the room shown at once
+  double max_ipc_per_second = 25;      // IPC requests to the app (it serves 50/s); 0: unbounded
+  double ipc_burst = 10;
+  double max_chat_per_second = 10;     // room chat lines shown per second; 0: unbounded
+  double chat_burst = 20;
   std::size_t max_chat_queue = 256;    // incoming chat waiting for the app
-  std::size_t max_presence = 256;      // participants shown to the app
+  std::size_t max_presence = 64;       // participants shown to the app
   std::size_t state_warn_bytes = 100 * 1024;  // warn before the server's 128 KiB limit
 };
 
@@ -63,7 +71,10 @@ struct EngineStats {
   std::uint64_t app_restarts = 0;
   std::uint64_t chat_in = 0;
   std::uint64_t chat_out = 0;
-  std::uint64_t chat_dropped = 0;
+  std::uint64_t chat_dropped = 0;       // inbox overflow, too long, over the chat rate
+  std::uint64_t over_window_bound = 0;  // room windows held back by max_room_windows
+  std::uint64_t presence_skipped = 0;   // participants beyond max_presence
+  std::uint64_t ipc_throttled = 0;      // times the IPC slot waited for the rate bound
 };
 
 }  // namespace wibwob::bridge

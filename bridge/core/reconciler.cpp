@@ -22,17 +22,6 @@ bool never_create(std::string_view type) { return type == "scramble" || type == 
 
 bool needs_path(std::string_view type) { return type == "frame_player" || type == "text_view"; }
 
-protocol::Result<void> check_path(const std::string& p, const CreatePolicy& policy) {
-  const bool absolute = !p.empty() && p[0] == '/';
-  const bool dotdot = p.find("/../") != std::string::npos || (p.size() >= 3 && p.compare(p.size() - 3, 3, "/..") == 0);
-  const bool control = std::any_of(p.begin(), p.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
-  bool allowed = policy.allowed_path_prefixes.empty();
-  for (const auto& prefix : policy.allowed_path_prefixes)
-    if (p.compare(0, prefix.size(), prefix) == 0) allowed = true;
-  if (!absolute || dotdot || control || !allowed) return make_error(Errc::bad_value, "path outside the local policy");
-  return {};
-}
-
 std::string num(std::int32_t v) { return std::to_string(v); }
 
 protocol::Result<std::string> command_line(Kind kind, const Window& w, const std::string& local_id) {
@@ -58,7 +47,7 @@ protocol::Result<void> check_creatable(const Window& w, const CreatePolicy& poli
   if (never_create(w.type)) return make_error(Errc::unsupported, "type '" + w.type + "' cannot be created over IPC");
   if (needs_path(w.type) && !w.path) return make_error(Errc::missing_field, "type '" + w.type + "' needs a path");
   if (w.path)
-    if (auto r = check_path(*w.path, policy); !r) return r;
+    if (auto r = policy.paths.check(*w.path); !r) return r;
   if (w.type == "figlet_text") {
     auto t = w.extra.find("text");
     if (t == w.extra.end() || !t->is_string() || t->get_ref<const std::string&>().empty())
@@ -67,12 +56,13 @@ protocol::Result<void> check_creatable(const Window& w, const CreatePolicy& poli
   return {};
 }
 
-std::optional<ReconcileStep> Reconciler::step_for(const std::string& rid, const Window& w,
-                                                  const AppMirror& mirror) const {
+std::optional<ReconcileStep> Reconciler::step_for(const std::string& rid, const Window& w, const AppMirror& mirror,
+                                                  std::size_t from_room) const {
   const auto& shown = mirror.believed();
   auto cur = shown.find(rid);
   if (cur == shown.end()) {
     if (auto ok = check_creatable(w, policy_); !ok) return Refusal{rid, w.type, ok.error().message};
+    if (from_room >= policy_.max_room_windows) return OverBound{rid};
     auto line = command_line(Kind::create, w, {});
     if (!line) return Refusal{rid, w.type, "the create request is too long for the app's IPC"};
     return WindowCommand{Kind::create, rid, w, std::move(*line)};
@@ -92,9 +82,15 @@ std::optional<ReconcileStep> Reconciler::step_for(const std::string& rid, const 
 }
 
 std::optional<ReconcileStep> Reconciler::next_step(const Layout& target, const AppMirror& mirror) const {
+  // Windows from the room shown here: every shown window this app's
+  // incarnation did not originate.
+  const std::string own_prefix = mirror.origin() + ":";
+  std::size_t from_room = 0;
+  for (const auto& [rid, w] : mirror.believed())
+    if (rid.compare(0, own_prefix.size(), own_prefix) != 0) ++from_room;
   for (const auto& [rid, w] : target) {
-    if (blocked_.count(rid) || refused_.count(rid) || mirror.awaiting_id(rid)) continue;
-    if (auto s = step_for(rid, w, mirror)) return s;
+    if (blocked_.count(rid) || excused(rid) || mirror.awaiting_id(rid)) continue;
+    if (auto s = step_for(rid, w, mirror, from_room)) return s;
   }
   for (const auto& [rid, cur] : mirror.believed()) {
     if (blocked_.count(rid) || target.count(rid)) continue;
@@ -106,9 +102,16 @@ std::optional<ReconcileStep> Reconciler::next_step(const Layout& target, const A
   return std::nullopt;
 }
 
+bool Reconciler::hold(const std::string& room_id) {
+  held_.insert(room_id);
+  return ever_held_.insert(room_id).second;
+}
+
 void Reconciler::on_poll(const Layout& target) {
   blocked_.clear();
+  held_.clear();
   std::erase_if(refused_, [&](const auto& entry) { return !target.count(entry.first); });
+  std::erase_if(ever_held_, [&](const std::string& id) { return !target.count(id); });
 }
 
 }  // namespace wibwob::bridge

@@ -24,14 +24,15 @@
 #include <vector>
 
 #include "bridge/core/app_mirror.hpp"
+#include "bridge/core/path_policy.hpp"
 #include "protocol/result.hpp"
 #include "protocol/window.hpp"
 
 namespace wibwob::bridge {
 
 struct CreatePolicy {
-  // Path windows only under one of these prefixes; empty: any absolute path.
-  std::vector<std::string> allowed_path_prefixes;
+  PathPolicy paths;                    // which files path windows may open (default: none)
+  std::size_t max_room_windows = 128;  // windows from the room shown here at once
 };
 
 // Whether the app can and may create `w` here; the error says why not.
@@ -55,7 +56,12 @@ struct Refusal {
 struct Deferral {
   std::string room_id;
 };
-using ReconcileStep = std::variant<WindowCommand, Refusal, Deferral>;
+// A window the room wants created while this desktop already shows
+// max_room_windows windows from the room: held until there is room again.
+struct OverBound {
+  std::string room_id;
+};
+using ReconcileStep = std::variant<WindowCommand, Refusal, Deferral, OverBound>;
 
 class Reconciler {
  public:
@@ -68,19 +74,27 @@ class Reconciler {
 
   void refuse(const Refusal& r) { refused_.emplace(r.room_id, r.why); }
   void block(const std::string& room_id) { blocked_.insert(room_id); }
-  // A fresh poll: blocked windows get another try; refusals of windows the
-  // room no longer has are forgotten (bounded memory).
+  // Returns true the first time this window is held (count and log it once).
+  bool hold(const std::string& room_id);
+  // A fresh poll: blocked and held windows get another try; refusals of
+  // windows the room no longer has are forgotten (bounded memory).
   void on_poll(const protocol::Layout& target);
 
   const std::map<std::string, std::string>& refused() const noexcept { return refused_; }
   bool refused(const std::string& room_id) const { return refused_.count(room_id) != 0; }
+  // Not expected to be shown here: refused, or held over the bound.
+  bool excused(const std::string& room_id) const { return refused(room_id) || held_.count(room_id) != 0; }
+  std::size_t held() const noexcept { return held_.size(); }
 
  private:
-  std::optional<ReconcileStep> step_for(const std::string& rid, const protocol::Window& w, const AppMirror& mirror) const;
+  std::optional<ReconcileStep> step_for(const std::string& rid, const protocol::Window& w, const AppMirror& mirror,
+                                        std::size_t from_room) const;
 
   CreatePolicy policy_;
   std::map<std::string, std::string> refused_;  // room id -> why
   std::set<std::string> blocked_;               // command failed since the last poll
+  std::set<std::string> held_;                  // over the window bound since the last poll
+  std::set<std::string> ever_held_;             // held at some time (counted once)
 };
 
 }  // namespace wibwob::bridge

@@ -42,6 +42,7 @@
 #include "bridge/core/effects.hpp"
 #include "bridge/core/reconciler.hpp"
 #include "bridge/core/room_ledger.hpp"
+#include "common/token_bucket.hpp"
 #include "protocol/room_message.hpp"
 
 namespace wibwob::bridge {
@@ -93,6 +94,7 @@ class SyncEngine {
   void handle_remote_delta(const protocol::room::StateDelta& m, Effects& out);
   void handle_pong(Effects& out);
   void handle_chat(protocol::room::ChatMsg&& m, Effects& out);
+  void handle_presence(const protocol::room::Presence& p, Effects& out);
   void close_room(const std::string& reason, Effects& out);
   void schedule_reconnect(Ms now, Effects& out);
   void send_delta(protocol::Json delta, Effects& out);
@@ -131,6 +133,9 @@ class SyncEngine {
   std::optional<Ms> sync_deadline_;
 
   // the IPC slot
+  Ms now_{0};                       // time of the input being handled
+  TokenBucket ipc_rate_;
+  std::optional<Ms> throttled_until_;  // the slot waits for the rate bound
   std::optional<std::pair<std::uint64_t, Op>> inflight_;
   std::uint64_t next_ipc_id_ = 1;
   bool poll_wanted_ = true;

@@ -33,6 +33,7 @@ inline boost::asio::awaitable<void> until_cancelled(boost::asio::awaitable<void>
   if (state.cancelled() == boost::asio::cancellation_type::none) std::rethrow_exception(aborted);
 }
 
+// (The fakes use net::fail_loudly, which also prints the context.)
 struct rethrow {
   void operator()(std::exception_ptr e) const {
     if (e) std::rethrow_exception(e);

@@ -9,6 +9,11 @@
 // timer`) loses nothing. Bounds are the owner's policy (RoomSession closes a
 // connection whose queue is too long), not the mailbox's.
 //
+// GCC 12 miscompiles some temporaries with destructors inside coroutines
+// (std::optional<std::variant<...>> moved in a coroutine frame): callers take
+// items in plain functions (take(), the runtime's drain()), not in the
+// coroutine body.
+//
 // Executor: the one passed in; not thread-safe. Cancellation: wait() honours
 // the awaiting coroutine's cancellation.
 #pragma once
@@ -43,6 +48,10 @@ class Mailbox {
   }
   std::optional<T> try_pop() {
     if (items_.empty()) return std::nullopt;
+    return take();
+  }
+  // The front item; the mailbox must not be empty.
+  T take() {
     T v = std::move(items_.front());
     items_.pop_front();
     return v;
@@ -60,7 +69,7 @@ class Mailbox {
   // wait() then try_pop(); not for use inside a race (`||`), see above.
   boost::asio::awaitable<T> pop() {
     co_await wait();
-    co_return *try_pop();
+    co_return take();
   }
 
   template <class Pred>

@@ -74,7 +74,11 @@ class RoomConnection {
     if (ec == websocket::error::closed) return "closed by the server";
     if (ec == beast::error::timeout) return "timed out (no answer to keep-alive pings)";
     std::string what = ec.message();
-    if (ec.category() == asio::error::get_ssl_category()) what = "TLS: " + what;
+    if (ec.category() == asio::error::get_ssl_category()) {
+      what = "TLS: " + what;
+      if (what.find("certificate verify failed") != std::string::npos)
+        what += " (the server's certificate is not trusted, or not for this host name; a private CA needs --ca-file)";
+    }
     return what;
   }
 
@@ -148,7 +152,7 @@ class RoomConnection {
         cancelled = true;
       }
       if (cancelled) co_return "bridge stopping";
-      RoomRequest r = *requests_.try_pop();
+      RoomRequest r = requests_.take();
       if (auto* s = std::get_if<room_request::Send>(&r)) {
         ws_.text(true);
         auto [ec, n] = co_await ws_.async_write(asio::buffer(s->text), tuple_awaitable);

@@ -63,9 +63,13 @@ asio::awaitable<void> Runtime::event_loop() {
     const auto due = engine_.next_deadline();
     deadline.expires_at(due ? t0_ + *due : asio::steady_timer::time_point::max());
     co_await (events_.wait() || deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
-    while (auto ev = events_.try_pop()) handle(std::move(*ev));
-    if (const auto d = engine_.next_deadline(); d && now() >= *d) execute(engine_.on_timer(now()));
+    drain();
   }
+}
+
+void Runtime::drain() {
+  while (!events_.empty()) handle(events_.take());
+  if (const auto d = engine_.next_deadline(); d && now() >= *d) execute(engine_.on_timer(now()));
 }
 
 void Runtime::handle(RuntimeEvent ev) {
@@ -117,8 +121,8 @@ void Runtime::execute(Effects fx) {
 asio::awaitable<void> Runtime::ipc_loop() {
   for (;;) {
     IpcJob job = co_await ipc_jobs_.pop();
-    auto outcome = co_await ipc_request(cfg_.ipc, std::move(job.line));
-    events_.push(runtime_event::IpcReply{job.id, std::move(outcome)});
+    IpcOutcome outcome = co_await ipc_request(cfg_.ipc, std::move(job.line));
+    post_reply(job.id, std::move(outcome));
   }
 }
 
@@ -126,8 +130,8 @@ asio::awaitable<void> Runtime::subscription_loop() {
   asio::steady_timer wait(io_);
   for (;;) {
     auto outcome = co_await ipc_subscribe(
-        cfg_.ipc, [this](std::string_view line) { events_.push(runtime_event::IpcEventLine{std::string(line)}); });
-    if (outcome.failure == IpcFailure::unreachable) events_.push(runtime_event::AppUnreachable{});
+        cfg_.ipc, [this](std::string_view line) { post(runtime_event::IpcEventLine{std::string(line)}); });
+    if (outcome.failure == IpcFailure::unreachable) post_unreachable();
     spdlog::debug("event subscription ended ({}); resubscribing", outcome.text);
     wait.expires_after(cfg_.resubscribe_delay);
     co_await wait.async_wait(asio::use_awaitable);
@@ -140,7 +144,7 @@ asio::awaitable<void> Runtime::status_loop() {
   for (;;) {
     wait.expires_after(cfg_.status_interval);
     co_await wait.async_wait(asio::use_awaitable);
-    events_.push(runtime_event::StatusTick{});
+    post_status_tick();
   }
 }
 

@@ -71,6 +71,12 @@ class Runtime {
   boost::asio::awaitable<void> ipc_loop();
   boost::asio::awaitable<void> subscription_loop();
   boost::asio::awaitable<void> status_loop();
+  // Plain functions, not coroutine bodies: see mailbox.hpp on GCC 12.
+  void drain();
+  void post(RuntimeEvent ev) { events_.push(std::move(ev)); }
+  void post_reply(std::uint64_t id, IpcOutcome o) { post(runtime_event::IpcReply{id, std::move(o)}); }
+  void post_unreachable() { post(runtime_event::AppUnreachable{}); }
+  void post_status_tick() { post(runtime_event::StatusTick{}); }
   void handle(RuntimeEvent ev);
   void handle_room(RoomEvent ev);
   void execute(Effects fx);

@@ -2,6 +2,7 @@
 
 #include "fakewibwob/server/disk_files.hpp"
 #include "net/control_channel.hpp"
+#include "net/spawn.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -12,7 +13,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read_until.hpp>
@@ -110,7 +110,7 @@ std::optional<std::string> Server::start() {
     }
   }
   started_ok_ = true;
-  asio::co_spawn(io_, app_loop(), asio::detached);
+  asio::co_spawn(io_, app_loop(), net::fail_loudly("fakewibwob app loop"));
   return std::nullopt;
 }
 
@@ -291,7 +291,7 @@ void Server::answer_dialog(std::uint64_t dialog, std::string reply) {
         socket->shutdown(unix_socket::shutdown_send, ec);
         socket->close(ec);
       },
-      asio::detached);
+      net::fail_loudly("fakewibwob dialog answer"));
 }
 
 void Server::close_held(std::uint64_t dialog) {

@@ -1,4 +1,5 @@
 #include "mockparty/server/server.hpp"
+#include "net/spawn.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -48,21 +49,9 @@ std::int64_t now_epoch_ms() {
 }
 
 // Surprises in a coroutine are logged with context; cancellation is normal.
-// Completion handler for the server's coroutines. Expected endings are
-// values inside them; an exception here is a bug: it is logged with its
-// context and rethrown, so io_context::run() throws and the binary exits
-// non-zero instead of serving on with a dead part.
-auto log_exceptions(std::string what) {
-  return [what = std::move(what)](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      spdlog::critical("{}: {}", what, ex.what());
-    }
-    std::rethrow_exception(e);
-  };
-}
+// Completion handler for the server's coroutines (net/spawn.hpp): an
+// exception is a bug, printed and rethrown so the binary exits non-zero.
+auto log_exceptions(std::string what) { return net::fail_loudly(std::move(what)); }
 
 template <class... F>
 struct overloaded : F... {

@@ -1,6 +1,7 @@
 #include "orchestrator/core/plan.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <array>
 #include <optional>
 #include <sstream>
@@ -125,6 +126,21 @@ Launch app_launch(const Plan& plan, std::size_t i, const std::string& secret) {
   return l;
 }
 
+std::string content_folders(const Room& room) {
+  namespace fs = std::filesystem;
+  const fs::path base = fs::path(room.source).parent_path();
+  std::vector<std::string> folders;
+  for (const auto& f : room.preload_files) {
+    fs::path p(f);
+    if (p.is_relative()) p = base / p;
+    std::string dir = p.lexically_normal().parent_path().string();
+    if (!dir.empty() && std::find(folders.begin(), folders.end(), dir) == folders.end()) folders.push_back(dir);
+  }
+  std::string out;
+  for (const auto& d : folders) out += (out.empty() ? "" : ":") + d;
+  return out;
+}
+
 Launch bridge_launch(const Plan& plan, std::size_t i, const std::string& secret) {
   const RoomPlan& rp = plan.rooms.at(i);
   Launch l;
@@ -133,6 +149,7 @@ Launch bridge_launch(const Plan& plan, std::size_t i, const std::string& secret)
            {env_secret, secret},
            {env_partykit_url, rp.room.partykit_server.value_or("")},
            {env_partykit_room, rp.room.partykit_room.value_or("")}};
+  if (const auto folders = content_folders(rp.room); !folders.empty()) l.set.emplace_back(env_allow_paths, folders);
   return l;
 }
 

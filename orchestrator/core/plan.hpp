@@ -71,6 +71,12 @@ inline constexpr const char* env_instance = "WIBWOB_INSTANCE";
 inline constexpr const char* env_secret = "WIBWOB_AUTH_SECRET";
 inline constexpr const char* env_partykit_url = "WIBWOB_PARTYKIT_URL";
 inline constexpr const char* env_partykit_room = "WIBWOB_PARTYKIT_ROOM";
+// The room's content folders for the bridge's path policy ("dir:dir", as
+// PATH): the folder of each `preload_files` entry (relative entries are
+// relative to the room file's folder). Windows from the room may open files
+// there and nowhere else (docs/security.md).
+inline constexpr const char* env_allow_paths = "WIBWOB_ALLOW_PATHS";
+std::string content_folders(const Room& room);
 
 // The app's launch for one start: WIBWOB_INSTANCE and the secret; PartyKit
 // variables removed.

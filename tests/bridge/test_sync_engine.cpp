@@ -458,3 +458,120 @@ TEST(SyncEngine, ChatAndPresenceAreRelayed) {
     }
   EXPECT_TRUE(relayed);
 }
+
+// --- what a hostile room can do to this desktop (docs/security.md) -------------------
+
+TEST(SyncEngine, PathWindowsFromTheRoomAreNotOpenedByDefault) {
+  Harness h;
+  h.start();
+  Json passwd = window("X:w1", "text_view", 1, 1);
+  passwd["path"] = "/etc/passwd";
+  Json shadow = window("X:w2", "text_view", 2, 2);
+  shadow["path"] = "/etc/shadow";
+  h.open_room(Json{{"windows", {{"X:w1", passwd}, {"X:w2", shadow}}}, {"version", 2}});
+  h.advance(Ms(1000));
+  EXPECT_EQ(h.journal_count("create_window"), 0u);
+  EXPECT_EQ(h.engine.stats().uncreatable, 2u);
+  ASSERT_EQ(h.engine.not_created().count("X:w1"), 1u);
+  EXPECT_NE(h.engine.not_created().at("X:w1").find("--allow-path"), std::string::npos);
+  EXPECT_TRUE(h.deltas().empty());  // they stay in the room
+}
+
+TEST(SyncEngine, PathWindowsOpenOnlyInsideTheAllowedFolders) {
+  bridge::EngineConfig c = Harness::config("A");
+  c.paths = bridge::PathPolicy({"/home/a"}, nullptr);  // lexical resolution
+  Harness h;
+  h.engine = SyncEngine(c);
+  h.start();
+  auto tv = [](const std::string& id, const std::string& path) {
+    Json w = window(id, "text_view", 1, 1);
+    w["path"] = path;
+    return w;
+  };
+  h.open_room(Json{{"windows",
+                    {{"X:w1", tv("X:w1", "/home/a/notes.txt")},
+                     {"X:w2", tv("X:w2", "/home/ab/notes.txt")},
+                     {"X:w3", tv("X:w3", "/home/a/../b/secret.txt")}}},
+                   {"version", 3}});
+  h.advance(Ms(1000));
+  EXPECT_EQ(h.journal_count("create_window"), 1u);
+  ASSERT_NE(find_type(*h.app, "text_view"), nullptr);
+  EXPECT_EQ(find_type(*h.app, "text_view")->path, "/home/a/notes.txt");
+  EXPECT_EQ(h.engine.not_created().size(), 2u);
+}
+
+TEST(SyncEngine, WindowsFromTheRoomAreBoundedAndTheRestFollowWhenThereIsRoom) {
+  bridge::EngineConfig c = Harness::config("A");
+  c.max_room_windows = 5;
+  Harness h;
+  h.engine = SyncEngine(c);
+  h.start();
+  Json windows = Json::object();
+  for (int i = 0; i < 12; ++i) {
+    const std::string id = "X:w" + std::to_string(i + 10);
+    windows[id] = window(id, "verse", i, i);
+  }
+  h.open_room(Json{{"windows", windows}, {"version", 12}});
+  h.advance(Ms(2000));
+  EXPECT_EQ(h.app->desktop().windows().size(), 5u);
+  EXPECT_EQ(h.engine.stats().over_window_bound, 7u);
+  EXPECT_TRUE(h.engine.idle());  // held windows are not a reason to keep working
+  // Local windows are not bounded by it and still reach the room.
+  ASSERT_TRUE(h.app->open(spec("cube", 50, 20, 20, 8)).ok());
+  h.advance(Ms(300));
+  ASSERT_FALSE(h.deltas().empty());
+  // The room drops most of its windows: the held ones are shown now.
+  Json remove = Json::array();
+  for (int i = 0; i < 9; ++i) remove.push_back("X:w" + std::to_string(i + 10));
+  h.deliver(remote_delta(Json{{"remove", remove}}, 14));
+  h.advance(Ms(2000));
+  EXPECT_EQ(h.app->desktop().windows().size(), 4u);  // 3 from the room + the cube
+  EXPECT_EQ(h.engine.stats().over_window_bound, 7u);  // counted once each
+}
+
+TEST(SyncEngine, IpcRequestsStayWithinTheRateBound) {
+  bridge::EngineConfig c = Harness::config("A");
+  c.max_ipc_per_second = 10;
+  c.ipc_burst = 3;
+  Harness h;
+  h.engine = SyncEngine(c);
+  h.start();
+  Json windows = Json::object();
+  for (int i = 0; i < 40; ++i) {
+    const std::string id = "X:w" + std::to_string(i + 10);
+    windows[id] = window(id, "verse", i, i);
+  }
+  h.open_room(Json{{"windows", windows}, {"version", 40}});
+  const std::size_t at_open = h.app->journal().size();
+  EXPECT_LE(at_open, 3u);  // the burst
+  h.advance(Ms(1000));
+  // One second later: at most the burst plus the rate.
+  EXPECT_LE(h.app->journal().size(), 3u + 10u + 1u);
+  EXPECT_GT(h.engine.stats().ipc_throttled, 0u);
+  h.advance(Ms(10000));
+  EXPECT_EQ(h.journal_count("create_window"), 40u);  // everything arrives, just not at once
+}
+
+TEST(SyncEngine, ChatFloodsAndPresenceListsAreBounded) {
+  bridge::EngineConfig c = Harness::config("A");
+  c.relay_chat = true;
+  c.max_chat_per_second = 5;
+  c.chat_burst = 5;
+  c.max_presence = 10;
+  Harness h;
+  h.engine = SyncEngine(c);
+  ASSERT_TRUE(h.app->open(spec("room_chat", 0, 0, 40, 20)).ok());
+  h.start();
+  h.open_room();
+  Json conns = Json::array();
+  for (int i = 0; i < 500; ++i) conns.push_back("c" + std::to_string(i));
+  h.deliver(Json{{"type", "presence"}, {"event", "sync"}, {"connections", conns}, {"count", 500}, {"self", "c7"}});
+  h.advance(Ms(100));
+  EXPECT_LE(h.app->presence().size(), 10u);
+  EXPECT_EQ(h.engine.stats().presence_skipped, 490u);
+  for (int i = 0; i < 100; ++i)
+    h.deliver(Json{{"type", "chat_msg"}, {"sender", "spam"}, {"text", "line " + std::to_string(i)}, {"from", "c1"}});
+  h.advance(Ms(2000));
+  EXPECT_EQ(h.engine.stats().chat_in, 5u);
+  EXPECT_EQ(h.engine.stats().chat_dropped, 95u);
+}

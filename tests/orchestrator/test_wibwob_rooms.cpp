@@ -35,6 +35,12 @@ void write(const fs::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary) << text;
 }
 
+// d/rooms/<name> for each (name, text).
+void write_rooms(const fs::path& d, std::initializer_list<std::pair<const char*, const char*>> files) {
+  fs::create_directory(d / "rooms");
+  for (const auto& [name, text] : files) write(d / "rooms" / name, text);
+}
+
 std::string read(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::ostringstream s;
@@ -139,9 +145,7 @@ const char* kSolo = "---\nroom_id: solo\ninstance_id: 42\nttyd_port: 7742\n---\n
 TEST(OrchRooms, StartsABridgeOnlyForTheMultiplayerRoomRestartsItAndStopsBridgesFirst) {
   TempDir tmp;
   const fs::path d = tmp.path();
-  fs::create_directory(d / "rooms");
-  write(d / "rooms" / "shared.md", kShared);
-  write(d / "rooms" / "solo.md", kSolo);
+  write_rooms(d, {{"shared.md", kShared}, {"solo.md", kSolo}});
   write(d / "app.sh", kAppWrapper);
   write(d / "bridge.sh", kBridgeStandIn);
   const std::string dir = d.string();
@@ -225,8 +229,7 @@ TEST(OrchRooms, StartsABridgeOnlyForTheMultiplayerRoomRestartsItAndStopsBridgesF
 TEST(OrchRooms, CheckAndPlanReportBadRoomFiles) {
   TempDir tmp;
   const fs::path d = tmp.path();
-  fs::create_directory(d / "rooms");
-  write(d / "rooms" / "shared.md", kShared);
+  write_rooms(d, {{"shared.md", kShared}});
   write(d / "rooms" / "typo.md", "---\nroom_id: typo\ninstance_id: 43\nttyd_port: 7743\nmultiplayr: true\n---\n");
   {
     Child check({WIBWOB_ROOMS_BIN, "check", (d / "rooms" / "typo.md").string()}, d / "out", d / "err");
@@ -294,8 +297,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 TEST(OrchRooms, EachChildsOutputGoesToItsOwnLogFile) {
   TempDir tmp;
   const fs::path d = tmp.path();
-  fs::create_directory(d / "rooms");
-  write(d / "rooms" / "shared.md", kShared);
+  write_rooms(d, {{"shared.md", kShared}});
   write(d / "bridge.sh", kChattyBridge);
   const std::string dir = d.string();
   const fs::path logs = d / "child-logs";
@@ -354,8 +356,7 @@ TEST(OrchRooms, EachChildsOutputGoesToItsOwnLogFile) {
 TEST(OrchRooms, PlanNamesTheLogFilesAndBadLogOptionsAreClearErrors) {
   TempDir tmp;
   const fs::path d = tmp.path();
-  fs::create_directory(d / "rooms");
-  write(d / "rooms" / "shared.md", kShared);
+  write_rooms(d, {{"shared.md", kShared}});
   const std::string rooms_dir = (d / "rooms").string();
   {  // default: ROOMS_DIR/logs, when not under systemd
     ::unsetenv("STATE_DIRECTORY");

@@ -75,7 +75,13 @@ def main() -> int:
         apps = {n: FakeWibWob(work, n, ui_tick_ms=20) for n in names}
         procs.extend(a for a in apps.values())
         say("3 apps (fakewibwob, 20 ms UI tick like the real app) ready")
-        bridges = {n: Bridge(work, n, apps[n], url, "live-demo") for n in names}
+        # The bridges create file windows from the room only under an allowed
+        # folder (wibwob-bridge --allow-path): the room's shared folder here.
+        shared = work / "shared-files"
+        shared.mkdir()
+        (shared / "notes.txt").write_text("notes\n")
+        allow = ["--allow-path", str(shared)]
+        bridges = {n: Bridge(work, n, apps[n], url, "live-demo", extra_args=allow) for n in names}
         procs.extend(bridges.values())
         say("3 bridges started (room 'live-demo')")
         if not args.no_maps:
@@ -116,8 +122,8 @@ def main() -> int:
              lambda: apps["alice"].control("open", type="verse", x=5, y=3, w=40, h=12, event=False))
         step("bob's assistant opens a cube through IPC (fires an event)",
              lambda: harness.ipc_request(apps["bob"].socket, "cmd:create_window type=cube x=50 y=5 w=30 h=10"))
-        step("carol opens a text view of a file",
-             lambda: apps["carol"].control("open", type="text_view", path="/home/carol/notes.txt",
+        step("carol opens a text view of a file in the room's shared folder",
+             lambda: apps["carol"].control("open", type="text_view", path=str(shared / "notes.txt"),
                                            x=10, y=20, w=50, h=15))
 
         def drag():
@@ -141,7 +147,7 @@ def main() -> int:
 
         def restart_bridge():
             bridges["bob"].stop()
-            bridges["bob"] = Bridge(work, "bob-2", apps["bob"], url, "live-demo")
+            bridges["bob"] = Bridge(work, "bob-2", apps["bob"], url, "live-demo", extra_args=allow)
             procs.append(bridges["bob"])
             apps["bob"].control("open", type="life", x=90, y=2, w=30, h=12, event=False)
         step("bob's bridge restarts while his app keeps running, and he opens a window meanwhile", restart_bridge)

@@ -14,9 +14,9 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "common/logging.hpp"
 #include "fakewibwob/server/server.hpp"
 #include "wibwob/version.hpp"
 
@@ -49,6 +49,7 @@ struct Options {
   std::string display_name;
   bool remove_socket = false;
   std::string log_level = "info";
+  std::string log_format = "text";
   std::string terminal = "200x60";
   std::string app_dir = ".";
   std::uint64_t reuse_seed = 1;
@@ -70,6 +71,9 @@ void add_options(CLI::App& cli, Options& o) {
   cli.add_option("--display-name", o.display_name, "Reply to room_chat_display_name");
   cli.add_flag("--remove-socket-on-exit", o.remove_socket, "Remove the socket file on exit (the app leaves it behind)");
   cli.add_option("--log-level", o.log_level, "trace, debug, info, warn, error, off");
+  cli.add_option("--log-format", o.log_format, "text, or json: one object per line (docs/architecture.md, Logging)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
   cli.add_option("--terminal", o.terminal,
                  "Terminal size COLSxROWS (default 200x60: canvas 200x59, windows arranged over 200x58)");
   cli.add_option("--app-dir", o.app_dir, "The app's folder: export_state's default path and save_workspace's target");
@@ -152,8 +156,8 @@ int main(int argc, char** argv) {
   add_options(cli, options);
   CLI11_PARSE(cli, argc, argv);
 
-  spdlog::set_default_logger(spdlog::stderr_color_mt("fakewibwob"));
-  spdlog::set_level(spdlog::level::from_str(options.log_level));
+  wibwob::logging::configure_logging("fakewibwob", *wibwob::logging::parse_format(options.log_format),
+                                     spdlog::level::from_str(options.log_level));
   // A client that vanishes must not kill us with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
 

@@ -12,8 +12,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include "common/logging.hpp"
 
 #include "mockparty/server/server.hpp"
 #include "wibwob/version.hpp"
@@ -54,12 +55,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   cli.add_flag("--ideal", ideal, "turn every defect off (an ideal server)");
   cli.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
+  std::string log_format = "text";
+  cli.add_option("--log-format", log_format, "text, or json: one object per line (docs/architecture.md, Logging)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
   CLI11_PARSE(cli, argc, argv);
 
   if (ideal) d = mp::Defects::none();
   cfg.handshake_timeout = std::chrono::milliseconds(handshake_ms);
-  spdlog::set_default_logger(spdlog::stderr_color_mt("mockparty"));
-  spdlog::set_level(spdlog::level::from_str(log_level));
+  wibwob::logging::configure_logging("mockparty", *wibwob::logging::parse_format(log_format),
+                                     spdlog::level::from_str(log_level));
   std::signal(SIGPIPE, SIG_IGN);  // a vanished client must not kill us
 
   boost::asio::io_context io(1);

@@ -7,17 +7,23 @@
 //
 // Exit status: 0 ok; 1 invalid room files or a bad option value; 2 a failure
 // to run. Logs go to stderr; `plan` and `check` print their report on stdout.
+// Each child's stdout and stderr go to its own file in --log-dir.
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "common/logging.hpp"
 #include "orchestrator/core/plan.hpp"
 #include "orchestrator/core/room_file.hpp"
 #include "orchestrator/core/supervisor.hpp"
@@ -91,7 +97,20 @@ struct PlanFlags {
   std::string socket_dir = "/tmp";
   std::string app_cmd = "wibwob-dos";
   std::string bridge_cmd;
+  std::string log_dir;
 };
+
+// --log-dir, or $STATE_DIRECTORY/logs under systemd (StateDirectory=; the
+// first of its colon-separated list), or ROOMS_DIR/logs.
+std::string default_log_dir(const std::string& rooms_dir) {
+  if (const char* state = std::getenv("STATE_DIRECTORY"); state && *state) {
+    const std::string first(state, std::strcspn(state, ":"));
+    if (!first.empty()) return first + "/logs";
+  }
+  std::string dir = rooms_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir + "/logs";
+}
 
 void add_plan_flags(CLI::App* cmd, PlanFlags& f) {
   cmd->add_option("--socket-dir", f.socket_dir,
@@ -105,6 +124,9 @@ void add_plan_flags(CLI::App* cmd, PlanFlags& f) {
   cmd->add_option("--bridge-cmd", f.bridge_cmd,
                   "bridge command template (same placeholders; default: the wibwob-bridge next to this binary, "
                   "with --socket {socket})");
+  cmd->add_option("--log-dir", f.log_dir,
+                  "directory of the children's output, DIR/<room_id>.app.log and DIR/<room_id>.bridge.log, "
+                  "appended to, never rotated (default: $STATE_DIRECTORY/logs under systemd, else ROOMS_DIR/logs)");
 }
 
 std::optional<Plan> build_plan(const std::string& rooms_dir, const PlanFlags& f) {
@@ -131,10 +153,22 @@ std::optional<Plan> build_plan(const std::string& rooms_dir, const PlanFlags& f)
   o.socket_dir = f.socket_dir;
   o.app_command = *app;
   o.bridge_command = *bridge;
+  o.log_dir = f.log_dir.empty() ? default_log_dir(rooms_dir) : f.log_dir;
   if (f.socket_dir != "/tmp" && f.app_cmd.find("{socket}") == std::string::npos)
     std::cerr << "warning: --socket-dir is " << f.socket_dir
               << " but the app command has no {socket}: the app will listen in /tmp and never answer the probe\n";
   return make_plan(std::move(*rooms), std::move(o));
+}
+
+// Creates the log directory when missing; an error text when it is unusable.
+std::string prepare_log_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return "cannot create the log directory " + dir + ": " + ec.message();
+  if (!fs::is_directory(dir, ec)) return "the log directory " + dir + " is not a directory";
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    return "cannot write to the log directory " + dir + ": " + std::strerror(errno);
+  return {};
 }
 
 }  // namespace
@@ -148,6 +182,10 @@ int main(int argc, char** argv) {
   cli.add_option("--log-level", log_level, "debug, info, warn or error")
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  std::string log_format = "text";
+  cli.add_option("--log-format", log_format, "text, or json: one object per line (docs/architecture.md, Logging)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
 
   auto* check = cli.add_subcommand("check", "validate room files (every rule of the room-file spec)");
   std::vector<std::string> check_files;
@@ -179,9 +217,8 @@ int main(int argc, char** argv) {
     return cli.exit(e) == 0 ? 0 : 1;
   }
 
-  spdlog::set_default_logger(spdlog::stderr_color_mt("rooms"));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ rooms: %v");
-  spdlog::set_level(spdlog::level::from_str(log_level));
+  wibwob::logging::configure_logging("rooms", *wibwob::logging::parse_format(log_format),
+                                     spdlog::level::from_str(log_level), "%Y-%m-%dT%H:%M:%S.%e %^%l%$ rooms: %v");
 
   if (*check) {
     auto rooms = load(check_files);
@@ -199,6 +236,10 @@ int main(int argc, char** argv) {
   }
   auto plan = build_plan(start_dir, start_flags);
   if (!plan) return 1;
+  if (auto err = prepare_log_dir(plan->options.log_dir); !err.empty()) {
+    spdlog::error("{} (choose another with --log-dir)", err);
+    return 2;
+  }
   SupervisorConfig config;
   config.stop_grace = Ms{grace_ms};
   config.app_ready_timeout = Ms{ready_ms};

@@ -7,9 +7,11 @@ each, then plays a scripted session: people open, drag and close windows with
 and without IPC events, the room drops everyone, a bridge restarts while its
 app keeps running, an app crashes and comes back, and a burst of random
 actions. After each step it waits (with a deadline) until all three desktops
-show the same windows, and reports how long that took. Ends with a summary.
+show the same windows, reports how long that took, and draws the three
+desktops side by side as small text maps (scripts/desktop_map.py; --no-maps
+turns them off). Ends with a summary.
 
-Usage: scripts/live_session.py [--bin DIR] [--keep] [--seed N]
+Usage: scripts/live_session.py [--bin DIR] [--keep] [--seed N] [--no-maps]
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "acceptance"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
+from desktop_map import render, side_by_side  # noqa: E402
 from harness import Bridge, FakeWibWob, MockParty, layouts_equal, room_windows, wait_until  # noqa: E402
 
 T0 = time.monotonic()
@@ -32,12 +36,21 @@ def say(msg: str):
     print(f"[{time.monotonic() - T0:6.2f}s] {msg}", flush=True)
 
 
+def show_maps(apps: dict):
+    """The desktops next to each other, as the apps report them now."""
+    desktops = {name: a.windows() for name, a in apps.items()}
+    maps = [(f"{name} ({len(ws)} window{'' if len(ws) == 1 else 's'})", render(ws)) for name, ws in desktops.items()]
+    for line in side_by_side(maps):
+        print(f"    {line}".rstrip(), flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", help="directory with the built binaries (default: build/bin)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory with all logs")
     ap.add_argument("--seed", type=int, default=7, help="seed for the random burst")
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds each step may take to converge")
+    ap.add_argument("--no-maps", action="store_true", help="do not draw the desktops after each step")
     args = ap.parse_args()
     if args.bin:
         import os
@@ -62,9 +75,18 @@ def main() -> int:
         apps = {n: FakeWibWob(work, n, ui_tick_ms=20) for n in names}
         procs.extend(a for a in apps.values())
         say("3 apps (fakewibwob, 20 ms UI tick like the real app) ready")
-        bridges = {n: Bridge(work, n, apps[n], url, "live-demo") for n in names}
+        # The bridges create file windows from the room only under an allowed
+        # folder (wibwob-bridge --allow-path): the room's shared folder here.
+        shared = work / "shared-files"
+        shared.mkdir()
+        (shared / "notes.txt").write_text("notes\n")
+        allow = ["--allow-path", str(shared)]
+        bridges = {n: Bridge(work, n, apps[n], url, "live-demo", extra_args=allow) for n in names}
         procs.extend(bridges.values())
         say("3 bridges started (room 'live-demo')")
+        if not args.no_maps:
+            say("after each step, the three desktops: the app's 200x59 screen at 50x15, each window an outline with "
+                "its type; windows opened later are drawn on top (the stacking order is each app's own, not synced)")
         all_apps = list(apps.values())
 
         def converge(label: str):
@@ -93,13 +115,15 @@ def main() -> int:
             say(f"step: {label}")
             action()
             converge(label)
+            if not args.no_maps:
+                show_maps(apps)
 
         step("alice opens a verse window with the mouse (no IPC event: seen by polling)",
              lambda: apps["alice"].control("open", type="verse", x=5, y=3, w=40, h=12, event=False))
         step("bob's assistant opens a cube through IPC (fires an event)",
              lambda: harness.ipc_request(apps["bob"].socket, "cmd:create_window type=cube x=50 y=5 w=30 h=10"))
-        step("carol opens a text view of a file",
-             lambda: apps["carol"].control("open", type="text_view", path="/home/carol/notes.txt",
+        step("carol opens a text view of a file in the room's shared folder",
+             lambda: apps["carol"].control("open", type="text_view", path=str(shared / "notes.txt"),
                                            x=10, y=20, w=50, h=15))
 
         def drag():
@@ -123,7 +147,7 @@ def main() -> int:
 
         def restart_bridge():
             bridges["bob"].stop()
-            bridges["bob"] = Bridge(work, "bob-2", apps["bob"], url, "live-demo")
+            bridges["bob"] = Bridge(work, "bob-2", apps["bob"], url, "live-demo", extra_args=allow)
             procs.append(bridges["bob"])
             apps["bob"].control("open", type="life", x=90, y=2, w=30, h=12, event=False)
         step("bob's bridge restarts while his app keeps running, and he opens a window meanwhile", restart_bridge)

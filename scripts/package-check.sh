@@ -213,6 +213,7 @@ step "running the unit's command as $svc_user: ${cmd[*]}"
   cd "$state_dir"
   umask "$(sed -n 's/^UMask=//p' "$unit")"
   set -a; . "$settings"; set +a
+  export STATE_DIRECTORY=$state_dir  # what StateDirectory= sets; the children's logs go to its logs/
   exec setpriv --reuid="$svc_user" --regid="$svc_user" --init-groups "${cmd[@]}"
 ) >"$tmp/rooms.out" 2>"$tmp/rooms.err" &
 rooms_pid=$!
@@ -229,6 +230,13 @@ for s in "$sockets"/wibwob_1.sock "$sockets"/wibwob_2.sock; do
   [[ $(stat -c %U "$s") == "$svc_user" ]] || fail "$s is not owned by $svc_user"
   [[ $(stat -c %a "$s") == 770 ]] || fail "$s has mode $(stat -c %a "$s"), expected 770 (the unit's UMask=0007)"
 done
+for f in lobby.app.log wibwob-shared.app.log wibwob-shared.bridge.log; do
+  f=$state_dir/logs/$f
+  [[ -f $f && $(stat -c %U "$f") == "$svc_user" ]] || { cat "$tmp/rooms.err" >&2; fail "no log file $f owned by $svc_user"; }
+  grep -q '^--- wibwob-rooms .*: starting ' "$f" || fail "$f has no start marker"
+done
+grep -q 'READY unix:' "$state_dir/logs/lobby.app.log" || fail "fakewibwob's READY line is not in lobby.app.log"
+grep -q 'READY unix:' "$tmp/rooms.out" "$tmp/rooms.err" && fail "an app's output reached wibwob-rooms' own output"
 step "both example rooms' apps run as $svc_user, and the bridge reached the room"
 
 kill -TERM "$rooms_pid"

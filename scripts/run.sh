@@ -6,7 +6,9 @@
 #   3. the acceptance criteria AC-1..AC-4 on the simulator's virtual time,
 # printing progress and a summary of each. Exit status 0 only if all pass.
 #
-#   scripts/run.sh [--seeds N] [--keep]    (--keep keeps the live session's logs)
+#   scripts/run.sh [--seeds N] [--keep] [--no-maps]
+#     --keep     keep the live session's logs
+#     --no-maps  do not draw the three desktops after each live step
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +18,8 @@ while (( $# )); do
   case "$1" in
     --seeds) seeds="$2"; shift ;;
     --keep) live_args+=(--keep) ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    --no-maps) live_args+=(--no-maps) ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift

@@ -110,6 +110,13 @@ Plan make_plan(std::vector<Room> rooms, PlanOptions options) {
   return p;
 }
 
+std::string log_path_for(const Plan& plan, std::size_t room, std::string_view role) {
+  std::string dir = plan.options.log_dir;
+  if (dir.empty()) return {};
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return (dir == "/" ? "" : dir) + "/" + plan.rooms.at(room).room.room_id + "." + std::string(role) + ".log";
+}
+
 Launch app_launch(const Plan& plan, std::size_t i, const std::string& secret) {
   const RoomPlan& rp = plan.rooms.at(i);
   Launch l;
@@ -163,6 +170,7 @@ std::string describe(const Plan& plan) {
       o << "  " << what << ":";
       for (const auto& a : l.argv) o << " " << a;
       o << "\n";
+      if (const auto log = log_path_for(plan, i, what); !log.empty()) o << "    log: " << log << "\n";
       for (const auto& [k, val] : l.set)
         o << "    " << k << "=" << (k == env_secret ? std::string("<fresh 32-byte hex secret per app start>") : val)
           << "\n";

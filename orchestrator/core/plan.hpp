@@ -48,6 +48,9 @@ struct PlanOptions {
   std::string socket_dir = "/tmp";
   CommandTemplate app_command;
   CommandTemplate bridge_command;
+  // Directory of the children's log files (log_path_for); empty: children
+  // inherit wibwob-rooms' stdout and stderr.
+  std::string log_dir;
 };
 
 struct RoomPlan {
@@ -81,6 +84,10 @@ Launch app_launch(const Plan& plan, std::size_t room, const std::string& secret)
 // The bridge's launch (multiplayer rooms only): WIBWOB_INSTANCE, the app's
 // current secret, WIBWOB_PARTYKIT_URL and WIBWOB_PARTYKIT_ROOM.
 Launch bridge_launch(const Plan& plan, std::size_t room, const std::string& secret);
+
+// Where a child's stdout and stderr go: <log_dir>/<room_id>.<role>.log
+// (role "app" or "bridge"); empty when options.log_dir is empty.
+std::string log_path_for(const Plan& plan, std::size_t room, std::string_view role);
 
 // A human-readable plan (the `plan` subcommand): rooms, who gets a bridge and
 // the environment, with the secret shown as <fresh per start>.

@@ -1,23 +1,28 @@
 #include "orchestrator/io/process.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <map>
 #include <stdexcept>
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/logging.hpp"
+
 extern char** environ;
 
 namespace wibwob::orchestrator {
 
-SpawnResult spawn_process(const Launch& launch) {
-  if (launch.argv.empty() || launch.argv[0].empty()) return {0, "empty command"};
-  // The environment: ours, minus `unset`, with `set` on top.
+namespace {
+
+// Our environment, minus `unset`, with `set` on top, as NAME=value strings.
+std::vector<std::string> child_environment(const Launch& launch) {
   std::map<std::string, std::string> env;
   for (char** e = environ; e && *e; ++e) {
     std::string kv(*e);
@@ -27,8 +32,37 @@ SpawnResult spawn_process(const Launch& launch) {
   }
   for (const auto& k : launch.unset) env.erase(k);
   for (const auto& [k, v] : launch.set) env[k] = v;
-  std::vector<std::string> env_strings;
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<std::string> out;
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+// Opens the child's log file for appending and writes the start marker.
+// Returns the fd (close-on-exec: only the child's dup2'd copies survive exec)
+// or -1 with `error` set.
+int open_child_log(const std::string& path, const Launch& launch, std::string& error) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    error = "cannot open the log file " + path + ": " + std::strerror(errno);
+    return -1;
+  }
+  std::string marker = "--- wibwob-rooms " + logging::iso8601_utc_ms(std::chrono::system_clock::now()) + ": starting";
+  for (const auto& a : launch.argv) marker += " " + a;
+  marker += "\n";
+  // A short write only loses (part of) the marker; the child's output still lands.
+  if (::write(fd, marker.data(), marker.size()) < 0) {
+    error = "cannot write to the log file " + path + ": " + std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+SpawnResult spawn_process(const Launch& launch, const std::string& log_path) {
+  if (launch.argv.empty() || launch.argv[0].empty()) return {0, "empty command"};
+  std::vector<std::string> env_strings = child_environment(launch);
   std::vector<char*> envp, argv;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
@@ -36,6 +70,19 @@ SpawnResult spawn_process(const Launch& launch) {
   for (auto& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
 
+  int log_fd = -1;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (!log_path.empty()) {
+    std::string error;
+    log_fd = open_child_log(log_path, launch, error);
+    if (log_fd < 0) {
+      posix_spawn_file_actions_destroy(&actions);
+      return {0, error};
+    }
+    posix_spawn_file_actions_adddup2(&actions, log_fd, 1);
+    posix_spawn_file_actions_adddup2(&actions, log_fd, 2);
+  }
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   posix_spawnattr_setpgroup(&attr, 0);
@@ -48,8 +95,10 @@ SpawnResult spawn_process(const Launch& launch) {
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, argv[0], nullptr, &attr, argv.data(), envp.data());
+  const int rc = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
   posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  if (log_fd >= 0) ::close(log_fd);
   if (rc != 0) return {0, launch.argv[0] + ": " + std::strerror(rc)};
   return {static_cast<int>(pid), {}};
 }

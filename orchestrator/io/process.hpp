@@ -19,8 +19,11 @@ struct SpawnResult {
   int pid = 0;        // > 0 on success
   std::string error;  // when pid == 0
 };
-// argv[0] without a '/' is looked up in PATH.
-SpawnResult spawn_process(const Launch& launch);
+// argv[0] without a '/' is looked up in PATH. With a `log_path`, the child's
+// stdout and stderr both go to that file, opened for appending (created 0640
+// when missing) after a line `--- wibwob-rooms <UTC time>: starting <argv>`;
+// without one they are inherited. The file is never rotated or truncated.
+SpawnResult spawn_process(const Launch& launch, const std::string& log_path = {});
 
 // SIGTERM or SIGKILL to the child's process group (its pid when the group is gone).
 // Returns an error text, empty on success.

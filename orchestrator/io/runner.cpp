@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bridge/ipc/ipc_client.hpp"
+#include "common/logging.hpp"
 #include "orchestrator/io/process.hpp"
 
 namespace wibwob::orchestrator {
@@ -57,6 +58,21 @@ void Runner::on_stop_signal() {
   });
 }
 
+Effects Runner::start_child(const effect::Start& s) {
+  const std::string& room = sup_.plan().rooms[s.room].room.room_id;
+  const std::string role = to_string(s.role);
+  std::string cmd;
+  for (const auto& a : s.launch.argv) cmd += (cmd.empty() ? "" : " ") + a;
+  const std::string log_path = log_path_for(sup_.plan(), s.room, role);
+  logging::log_fields(spdlog::level::info,
+                      "[" + room + "] starting " + role + ": " + cmd +
+                          (log_path.empty() ? "" : " (output to " + log_path + ")"),
+                      {{"room", room}, {"role", role}, {"log", log_path}});
+  auto r = spawn_process(s.launch, log_path);
+  return r.pid > 0 ? sup_.on_started(s.room, s.role, r.pid, now())
+                   : sup_.on_start_failed(s.room, s.role, r.error, now());
+}
+
 void Runner::apply(Effects effects) {
   // Effects can produce inputs (a spawn reports its pid at once), which
   // produce effects: one queue, drained here, never re-entered.
@@ -67,13 +83,7 @@ void Runner::apply(Effects effects) {
     Effect e = std::move(queue_.front());
     queue_.erase(queue_.begin());
     if (auto* s = std::get_if<effect::Start>(&e)) {
-      const std::string& room = sup_.plan().rooms[s->room].room.room_id;
-      std::string cmd;
-      for (const auto& a : s->launch.argv) cmd += (cmd.empty() ? "" : " ") + a;
-      spdlog::info("[{}] starting {}: {}", room, to_string(s->role), cmd);
-      auto r = spawn_process(s->launch);
-      Effects more = r.pid > 0 ? sup_.on_started(s->room, s->role, r.pid, now())
-                               : sup_.on_start_failed(s->room, s->role, r.error, now());
+      Effects more = start_child(*s);
       queue_.insert(queue_.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
     } else if (auto* p = std::get_if<effect::Probe>(&e)) {
       bridge::IpcClientConfig c;

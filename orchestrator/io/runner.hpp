@@ -39,6 +39,8 @@ class Runner {
  private:
   Ms now() const;
   void apply(Effects effects);
+  // Spawns one child (its output to its log file, when the plan has a log dir).
+  Effects start_child(const effect::Start& s);
   void on_child_signal();
   void on_stop_signal();
 

@@ -91,6 +91,25 @@ TEST(OrchPlan, DescribeShowsEverythingButTheSecret) {
   EXPECT_EQ(d.find("WIBWOB_AUTH_SECRET=x"), std::string::npos);
 }
 
+TEST(OrchPlan, LogFilesAreNamedPerRoomAndRoleAndShownInThePlan) {
+  Plan p = two_rooms();
+  EXPECT_EQ(log_path_for(p, 0, "app"), "");  // no log dir: inherited output
+  EXPECT_EQ(describe(p).find("log:"), std::string::npos);
+  p.options.log_dir = "/var/lib/rooms/logs//";
+  EXPECT_EQ(log_path_for(p, 0, "app"), "/var/lib/rooms/logs/shared.app.log");
+  EXPECT_EQ(log_path_for(p, 0, "bridge"), "/var/lib/rooms/logs/shared.bridge.log");
+  EXPECT_EQ(log_path_for(p, 1, "app"), "/var/lib/rooms/logs/solo.app.log");
+  p.options.log_dir = "/";
+  EXPECT_EQ(log_path_for(p, 1, "app"), "/solo.app.log");
+  p.options.log_dir = "logs";
+  const std::string d = describe(p);
+  EXPECT_NE(d.find("  app: fakewibwob --socket /run/test/wibwob_2.sock --ui-tick-ms 0\n    log: logs/shared.app.log\n"),
+            std::string::npos)
+      << d;
+  EXPECT_NE(d.find("    log: logs/shared.bridge.log\n"), std::string::npos) << d;
+  EXPECT_EQ(d.find("solo.bridge.log"), std::string::npos) << d;
+}
+
 TEST(OrchPlan, TemplatesSubstituteWholeValuesAsOneArgument) {
   Room r = room("a b", 4, true);
   r.display_name = "two words; rm -rf /";

@@ -35,6 +35,12 @@ void write(const fs::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary) << text;
 }
 
+// d/rooms/<name> for each (name, text).
+void write_rooms(const fs::path& d, std::initializer_list<std::pair<const char*, const char*>> files) {
+  fs::create_directory(d / "rooms");
+  for (const auto& [name, text] : files) write(d / "rooms" / name, text);
+}
+
 std::string read(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::ostringstream s;
@@ -139,9 +145,7 @@ const char* kSolo = "---\nroom_id: solo\ninstance_id: 42\nttyd_port: 7742\n---\n
 TEST(OrchRooms, StartsABridgeOnlyForTheMultiplayerRoomRestartsItAndStopsBridgesFirst) {
   TempDir tmp;
   const fs::path d = tmp.path();
-  fs::create_directory(d / "rooms");
-  write(d / "rooms" / "shared.md", kShared);
-  write(d / "rooms" / "solo.md", kSolo);
+  write_rooms(d, {{"shared.md", kShared}, {"solo.md", kSolo}});
   write(d / "app.sh", kAppWrapper);
   write(d / "bridge.sh", kBridgeStandIn);
   const std::string dir = d.string();
@@ -225,8 +229,7 @@ TEST(OrchRooms, StartsABridgeOnlyForTheMultiplayerRoomRestartsItAndStopsBridgesF
 TEST(OrchRooms, CheckAndPlanReportBadRoomFiles) {
   TempDir tmp;
   const fs::path d = tmp.path();
-  fs::create_directory(d / "rooms");
-  write(d / "rooms" / "shared.md", kShared);
+  write_rooms(d, {{"shared.md", kShared}});
   write(d / "rooms" / "typo.md", "---\nroom_id: typo\ninstance_id: 43\nttyd_port: 7743\nmultiplayr: true\n---\n");
   {
     Child check({WIBWOB_ROOMS_BIN, "check", (d / "rooms" / "typo.md").string()}, d / "out", d / "err");
@@ -259,5 +262,136 @@ TEST(OrchRooms, CheckAndPlanReportBadRoomFiles) {
     EXPECT_NE(out.find("2 room(s), 1 with a bridge"), std::string::npos) << out;
     EXPECT_NE(out.find("bridge: /x/wibwob-bridge"), std::string::npos) << out;
     EXPECT_EQ(out.find("WIBWOB_AUTH_SECRET=0"), std::string::npos);
+  }
+}
+
+namespace {
+
+// Records its pid, writes a line to stderr and one to stdout, then waits for SIGTERM.
+const char* kChattyBridge = R"SH(echo $$ > "$1/bridge.pid.tmp" && mv "$1/bridge.pid.tmp" "$1/bridge.pid"
+echo "bridge-stderr-marker $WIBWOB_INSTANCE" >&2
+echo "bridge-stdout-marker"
+trap 'exit 0' TERM
+while :; do sleep 1 & wait $!; done
+)SH";
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+}  // namespace
+
+// AC for issue 11, item 6: each child's stdout and stderr land in its own
+// file under --log-dir, appended to across restarts, and never in
+// wibwob-rooms' own output. With --log-format json, wibwob-rooms' lines and
+// the app's are JSON objects.
+TEST(OrchRooms, EachChildsOutputGoesToItsOwnLogFile) {
+  TempDir tmp;
+  const fs::path d = tmp.path();
+  write_rooms(d, {{"shared.md", kShared}});
+  write(d / "bridge.sh", kChattyBridge);
+  const std::string dir = d.string();
+  const fs::path logs = d / "child-logs";
+
+  Child rooms({WIBWOB_ROOMS_BIN, "--log-format", "json", "start", dir + "/rooms", "--socket-dir", dir, "--log-dir",
+               logs.string(), "--app-cmd",
+               std::string(FAKEWIBWOB_BIN) +
+                   " --socket {socket} --ui-tick-ms 0 --remove-socket-on-exit --log-format json",
+               "--bridge-cmd", "/bin/sh " + dir + "/bridge.sh " + dir, "--stop-grace-ms", "5000"},
+              d / "rooms.out", d / "rooms.log");
+  ASSERT_GT(rooms.pid, 0);
+  auto log = [&] { return read(d / "rooms.log"); };
+  const fs::path app_log = logs / "shared.app.log", bridge_log = logs / "shared.bridge.log";
+
+  // The app's "listening" line (stderr) and READY (stdout) land in its file;
+  // the bridge's two lines in its own.
+  ASSERT_TRUE(wait_until([&] { return read(bridge_log).find("bridge-stdout-marker") != std::string::npos; }))
+      << log();
+  EXPECT_NE(read(bridge_log).find("bridge-stderr-marker 41"), std::string::npos) << read(bridge_log);
+  EXPECT_NE(read(app_log).find("READY unix:" + dir + "/wibwob_41.sock"), std::string::npos) << read(app_log);
+  EXPECT_NE(read(app_log).find("\"component\":\"fakewibwob\",\"msg\":\"listening on"), std::string::npos)
+      << read(app_log);
+  EXPECT_EQ(read(app_log).find("bridge-"), std::string::npos);
+
+  // A restarted bridge appends to the same file after a new start marker.
+  const std::string first = read(bridge_log);
+  EXPECT_EQ(count(first, "--- wibwob-rooms "), 1u) << first;
+  ASSERT_TRUE(wait_until([&] { return log().find("\"role\":\"bridge\",\"log\":\"" + bridge_log.string()) !=
+                                      std::string::npos; }))
+      << log();
+  ASSERT_EQ(::kill(std::stoi(read(d / "bridge.pid")), SIGKILL), 0);
+  ASSERT_TRUE(wait_until([&] { return count(read(bridge_log), "bridge-stderr-marker") == 2; })) << log();
+  EXPECT_TRUE(read(bridge_log).starts_with(first));
+  EXPECT_EQ(count(read(bridge_log), "--- wibwob-rooms "), 2u);
+
+  ASSERT_EQ(::kill(rooms.pid, SIGTERM), 0);
+  ASSERT_TRUE(wait_until([&] { return rooms.exited(); })) << log();
+  EXPECT_EQ(WEXITSTATUS(*rooms.status), 0) << log();
+
+  // wibwob-rooms' own output has none of the children's lines, and every
+  // line of it is one JSON object from the component "rooms".
+  const std::string own = log() + read(d / "rooms.out");
+  for (const char* child_line : {"bridge-stderr-marker", "bridge-stdout-marker", "READY", "listening on"})
+    EXPECT_EQ(own.find(child_line), std::string::npos) << child_line << " in\n" << own;
+  const auto lines = lines_of(log());
+  ASSERT_FALSE(lines.empty());
+  for (const auto& l : lines) {
+    EXPECT_TRUE(l.starts_with("{\"ts\":\"") && l.ends_with("}")) << l;
+    EXPECT_NE(l.find("\"component\":\"rooms\",\"msg\":\""), std::string::npos) << l;
+  }
+  EXPECT_NE(log().find("\"msg\":\"[shared] starting app: "), std::string::npos);
+  EXPECT_NE(log().find("\"room\":\"shared\",\"role\":\"app\",\"log\":\"" + app_log.string() + "\""),
+            std::string::npos);
+}
+
+TEST(OrchRooms, PlanNamesTheLogFilesAndBadLogOptionsAreClearErrors) {
+  TempDir tmp;
+  const fs::path d = tmp.path();
+  write_rooms(d, {{"shared.md", kShared}});
+  const std::string rooms_dir = (d / "rooms").string();
+  {  // default: ROOMS_DIR/logs, when not under systemd
+    ::unsetenv("STATE_DIRECTORY");
+    Child plan({WIBWOB_ROOMS_BIN, "plan", rooms_dir}, d / "out", d / "err");
+    ASSERT_TRUE(wait_until([&] { return plan.exited(); }));
+    EXPECT_EQ(WEXITSTATUS(*plan.status), 0) << read(d / "err");
+    EXPECT_NE(read(d / "out").find("    log: " + rooms_dir + "/logs/shared.app.log\n"), std::string::npos)
+        << read(d / "out");
+    EXPECT_NE(read(d / "out").find("    log: " + rooms_dir + "/logs/shared.bridge.log\n"), std::string::npos);
+    EXPECT_FALSE(fs::exists(d / "rooms" / "logs"));  // plan creates nothing
+  }
+  {  // under systemd: $STATE_DIRECTORY/logs
+    ::setenv("STATE_DIRECTORY", (d / "state").c_str(), 1);
+    Child plan({WIBWOB_ROOMS_BIN, "plan", rooms_dir}, d / "out", d / "err");
+    ::unsetenv("STATE_DIRECTORY");
+    ASSERT_TRUE(wait_until([&] { return plan.exited(); }));
+    EXPECT_NE(read(d / "out").find("    log: " + (d / "state").string() + "/logs/shared.app.log\n"),
+              std::string::npos)
+        << read(d / "out");
+  }
+  {
+    Child bad({WIBWOB_ROOMS_BIN, "--log-format", "xml", "plan", rooms_dir}, d / "out", d / "err");
+    ASSERT_TRUE(wait_until([&] { return bad.exited(); }));
+    EXPECT_EQ(WEXITSTATUS(*bad.status), 1);
+    EXPECT_NE(read(d / "err").find("--log-format"), std::string::npos) << read(d / "err");
+  }
+  {  // a log dir that cannot be one: exit 2 before anything starts
+    write(d / "a-file", "x");
+    Child start({WIBWOB_ROOMS_BIN, "start", rooms_dir, "--log-dir", (d / "a-file").string(), "--app-cmd",
+                 "/bin/false"},
+                d / "out", d / "err");
+    ASSERT_TRUE(wait_until([&] { return start.exited(); }));
+    EXPECT_EQ(WEXITSTATUS(*start.status), 2);
+    EXPECT_NE(read(d / "err").find("log directory " + (d / "a-file").string()), std::string::npos)
+        << read(d / "err");
+    EXPECT_EQ(read(d / "err").find("starting app"), std::string::npos);
   }
 }

@@ -18,6 +18,7 @@
 
 #include "bridge/io/local_paths.hpp"
 #include "bridge/io/runtime.hpp"
+#include "common/logging.hpp"
 #include "wibwob/version.hpp"
 
 namespace {
@@ -55,7 +56,7 @@ std::vector<std::string> split_path_list(const std::string& list) {
 struct Options {
   std::string socket, url = env("WIBWOB_PARTYKIT_URL").value_or("");
   std::string room = env("WIBWOB_PARTYKIT_ROOM").value_or("");
-  std::string origin, ca_file, secret_file, log_level = "info";
+  std::string origin, ca_file, secret_file, log_level = "info", log_format = "text";
   std::int64_t poll_ms = 250, status_ms = 10000;
   std::vector<std::string> allowed_paths;  // --allow-path: each must exist
   std::vector<std::string> env_paths = split_path_list(env("WIBWOB_ALLOW_PATHS").value_or(""));
@@ -87,6 +88,8 @@ void add_options(CLI::App& cli, Options& o) {
   cli.add_option("--status-ms", o.status_ms, "status line interval in ms (0: none)")->capture_default_str();
   cli.add_option("--log-level", o.log_level, "debug, info, warn or error")->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  cli.add_option("--log-format", o.log_format, "text, or json: one object per line (docs/architecture.md, Logging)")
+      ->capture_default_str()->check(CLI::IsMember({"text", "json"}));
   cli.add_flag("--no-state-sync", o.no_state_sync, "chat and presence only (WIBWOB_NO_STATE_SYNC)");
   cli.add_flag("--no-chat", o.no_chat, "do not relay room chat and presence");
 }
@@ -194,9 +197,9 @@ int main(int argc, char** argv) {
   add_options(cli, options);
   CLI11_PARSE(cli, argc, argv);
 
-  spdlog::set_default_logger(spdlog::stderr_color_mt("bridge"));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ bridge: %v");
-  spdlog::set_level(spdlog::level::from_str(options.log_level));
+  wibwob::logging::configure_logging("bridge", *wibwob::logging::parse_format(options.log_format),
+                                     spdlog::level::from_str(options.log_level),
+                                     "%Y-%m-%dT%H:%M:%S.%e %^%l%$ bridge: %v");
 
   auto config = make_config(options);
   if (!config) {

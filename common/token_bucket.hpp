@@ -21,8 +21,8 @@ class TokenBucket {
   bool try_take(Ms now) {
     if (unbounded()) return true;
     refill(now);
-    if (tokens_ < 1.0) return false;
-    tokens_ -= 1.0;
+    if (tokens_ + kSlack < 1.0) return false;
+    tokens_ = std::max(0.0, tokens_ - 1.0);
     return true;
   }
 
@@ -30,7 +30,7 @@ class TokenBucket {
   Ms next_available(Ms now) const {
     if (unbounded()) return now;
     const double have = std::min(burst_, tokens_ + elapsed_s(now) * rate_);
-    if (have >= 1.0) return now;
+    if (have + kSlack >= 1.0) return now;
     return now + Ms(static_cast<Ms::rep>(std::ceil((1.0 - have) / rate_ * 1000.0)));
   }
 
@@ -41,6 +41,9 @@ class TokenBucket {
     if (now > last_) last_ = now;
   }
 
+  // Refill is floating point: a token due at next_available() must not be
+  // missed by a rounding error.
+  static constexpr double kSlack = 1e-9;
   double rate_;
   double burst_;
   double tokens_;

@@ -210,7 +210,8 @@ void Simulation::serve_ipc(Instance& inst, std::uint64_t gen, std::uint64_t app_
 void Simulation::deliver_events(Instance& inst, std::uint64_t gen) {
   for (const auto& ev : inst.app->take_events()) {
     std::string line = ipc::format_event(ev);
-    later(inst, now_ + uniform(Ms(0), Ms(5)), gen, [this, &inst, line] { apply(inst, inst.engine->on_ipc_event(line, now_)); });
+    inst.events_free = std::max(inst.events_free, now_ + uniform(Ms(0), Ms(5)));
+    later(inst, inst.events_free, gen, [this, &inst, line] { apply(inst, inst.engine->on_ipc_event(line, now_)); });
   }
 }
 

@@ -42,6 +42,7 @@ struct Instance {
   std::optional<std::string> conn;  // open connection id (_pk)
   mockparty::SocketId socket = 0;
   Ms up_free{0}, down_free{0};      // FIFO per direction
+  Ms events_free{0};                // the event subscription is FIFO too
   Ms app_free{0};                   // the app serves one IPC connection per tick
   std::optional<Ms> timer_at;
   std::uint64_t bridges_started = 0;

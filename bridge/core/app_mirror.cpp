@@ -11,17 +11,6 @@ using protocol::Window;
 
 namespace {
 
-// "w17" -> 17; 0 for ids not of the app's form.
-std::uint64_t local_id_number(std::string_view id) {
-  if (id.size() < 2 || id.size() > 20 || id[0] != 'w') return 0;
-  std::uint64_t n = 0;
-  for (char c : id.substr(1)) {
-    if (c < '0' || c > '9') return 0;
-    n = n * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return n;
-}
-
 // Of two app ids, the one the app handed out later.
 bool newer(const std::string& a, const std::string& b) { return a.size() != b.size() ? a.size() > b.size() : a > b; }
 
@@ -29,16 +18,9 @@ bool newer(const std::string& a, const std::string& b) { return a.size() != b.si
 
 AppMirror::AppMirror(std::string base_origin) : base_origin_(std::move(base_origin)), origin_(base_origin_) {}
 
-std::optional<std::string> AppMirror::detect_restart(const std::vector<ipc::AppWindow>& windows) const {
-  if (unreachable_ && (adopted_ || !room_to_local_.empty())) return "IPC came back after the app was unreachable";
-  for (const auto& a : windows) {
-    if (auto it = local_to_room_.find(a.id); it != local_to_room_.end()) {
-      auto w = believed_.find(it->second);
-      if (w != believed_.end() && w->second.type != a.type) return "window " + a.id + " changed type";
-    } else if (const auto n = local_id_number(a.id); n != 0 && n <= max_local_number_ && !last_poll_ids_.count(a.id)) {
-      return "new window " + a.id + " has an id the app already used";
-    }
-  }
+std::optional<std::string> AppMirror::detect_restart(const std::vector<ipc::AppWindow>&) const {
+  if (unreachable_ && (adopted_ || !room_to_local_.empty()))
+    return "the app answers again after it was unreachable or its events started over";
   return std::nullopt;
 }
 
@@ -46,19 +28,13 @@ std::optional<std::string> AppMirror::observe_poll(std::vector<ipc::AppWindow> w
   auto restart = detect_restart(windows);
   unreachable_ = false;
   if (restart) reset();
-  last_poll_ids_.clear();
-  for (const auto& a : windows) {
-    max_local_number_ = std::max(max_local_number_, local_id_number(a.id));
-    last_poll_ids_.insert(a.id);
-  }
   std::erase_if(windows, [](const ipc::AppWindow& a) { return protocol::is_internal_window_type(a.type); });
   local_ = std::move(windows);
   return restart;
 }
 
 void AppMirror::reset() {
-  max_local_number_ = 0;
-  last_poll_ids_.clear();
+  reuses_.clear();
   ++epoch_;
   origin_ = base_origin_ + "." + std::to_string(epoch_);
   room_to_local_.clear();
@@ -71,6 +47,18 @@ void AppMirror::reset() {
 void AppMirror::map(const std::string& room_id, const std::string& local_id) {
   room_to_local_[room_id] = local_id;
   local_to_room_[local_id] = room_id;
+}
+
+void AppMirror::unmap(std::map<std::string, std::string>::iterator room_entry) {
+  ++reuses_[room_entry->second];  // the app may hand this id out again
+  local_to_room_.erase(room_entry->second);
+  room_to_local_.erase(room_entry);
+}
+
+std::string AppMirror::fresh_room_id(const std::string& local_id) const {
+  auto it = reuses_.find(local_id);
+  const std::string base = origin_ + ":" + local_id;
+  return it == reuses_.end() ? base : base + "~" + std::to_string(it->second);
 }
 
 Window AppMirror::to_room_window(const ipc::AppWindow& a, const std::string& room_id) const {
@@ -105,7 +93,7 @@ AppMirror::Adoption AppMirror::adopt(const Layout& room_view) {
         break;
       }
     }
-    const std::string rid = match ? *match : origin_ + ":" + a.id;
+    const std::string rid = match ? *match : fresh_room_id(a.id);
     taken.insert(rid);
     map(rid, a.id);
     shown[rid] = to_room_window(a, rid);
@@ -147,20 +135,27 @@ Delta AppMirror::take_local_changes() {
   Layout now_shown;
   for (const auto& a : *local_) {
     auto it = local_to_room_.find(a.id);
+    if (it != local_to_room_.end()) {
+      // An id that shows another type came back for a new window: the old
+      // one was closed (the diff below removes it from the room).
+      auto was = believed_.find(it->second);
+      if (was != believed_.end() && was->second.type != a.type) {
+        unmap(room_to_local_.find(it->second));
+        it = local_to_room_.end();
+      }
+    }
     if (it == local_to_room_.end()) {
-      map(origin_ + ":" + a.id, a.id);
+      map(fresh_room_id(a.id), a.id);
       it = local_to_room_.find(a.id);
     }
     now_shown[it->second] = to_room_window(a, it->second);
   }
   // Mapped windows that vanished were closed by a person.
   for (auto it = room_to_local_.begin(); it != room_to_local_.end();) {
-    if (!now_shown.count(it->first) && believed_.count(it->first)) {
-      local_to_room_.erase(it->second);
-      it = room_to_local_.erase(it);
-    } else {
+    if (!now_shown.count(it->first) && believed_.count(it->first))
+      unmap(it++);
+    else
       ++it;
-    }
   }
   Delta d = protocol::diff(believed_, now_shown);
   believed_ = std::move(now_shown);
@@ -191,10 +186,7 @@ void AppMirror::on_resized(const std::string& room_id, std::int32_t w, std::int3
 
 void AppMirror::on_closed(const std::string& room_id) {
   believed_.erase(room_id);
-  if (auto it = room_to_local_.find(room_id); it != room_to_local_.end()) {
-    local_to_room_.erase(it->second);
-    room_to_local_.erase(it);
-  }
+  if (auto it = room_to_local_.find(room_id); it != room_to_local_.end()) unmap(it);
 }
 
 std::optional<std::string> AppMirror::local_id_of(const std::string& room_id) const {

@@ -7,11 +7,16 @@
 // mapping both ways, and the believed layout in room ids (what the app showed
 // at the last poll, plus what the bridge's own successful commands changed).
 //
-// App incarnations: window ids come from a per-process counter and are
-// never reused within a process, so an unseen id not above every id seen so
-// far, a mapped id showing another type, or the app answering again after it
-// was unreachable proves a new process; the mapping is then discarded and
-// the next poll is adopted afresh (matched to room windows by content).
+// Ids come back (spec/wibwob-ipc.md, "Window ids"): after any close that is
+// not IPC close_window, a new window can get a freed id. So a reused id does
+// not prove a restart. A mapped id that shows another type is the old window
+// closed and a new one opened; a local id that comes back gets a fresh room
+// id ("<origin>:w3~1"), so a room id never names two windows.
+//
+// App incarnations: the app answering again after it was unreachable, or its
+// event sequence starting over, proves a new process; the mapping is then
+// discarded and the next poll is adopted afresh (matched to room windows by
+// content).
 //
 // Pure: no I/O, no clock.
 #pragma once
@@ -35,7 +40,8 @@ class AppMirror {
   // A good get_state reply (every window, internal ones included). Returns
   // why it shows a new app process when it does (the mapping is then reset).
   std::optional<std::string> observe_poll(std::vector<protocol::ipc::AppWindow> windows);
-  // The app refused a connection: the next good poll is a new process.
+  // The app refused a connection, or its events started over: the next good
+  // poll is a new process.
   void mark_unreachable() { unreachable_ = true; }
   bool unreachable() const noexcept { return unreachable_; }
   bool has_poll() const noexcept { return local_.has_value(); }
@@ -69,6 +75,8 @@ class AppMirror {
   void reset();
   void map(const std::string& room_id, const std::string& local_id);
   void settle_awaiting();
+  void unmap(std::map<std::string, std::string>::iterator room_entry);
+  std::string fresh_room_id(const std::string& local_id) const;
   protocol::Window to_room_window(const protocol::ipc::AppWindow& a, const std::string& room_id) const;
 
   std::string base_origin_;
@@ -81,8 +89,7 @@ class AppMirror {
   std::map<std::string, std::string> local_to_room_;
   protocol::Layout believed_;                         // room ids
   std::map<std::string, std::string> awaiting_id_;    // room id -> type (created, id not in the reply)
-  std::uint64_t max_local_number_ = 0;                // highest wN seen in this app process
-  std::set<std::string> last_poll_ids_;               // every window id of the last good poll
+  std::map<std::string, std::uint32_t> reuses_;       // local id -> times it was given up
 };
 
 }  // namespace wibwob::bridge

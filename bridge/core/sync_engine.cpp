@@ -85,7 +85,8 @@ bool SyncEngine::idle() const noexcept {
   if (inflight_ || throttled_until_ || pending_deltas() != 0) return false;
   if (cfg_.relay_chat && chat_.has_work()) return false;
   if (!cfg_.sync_layout) return true;
-  if (!mirror_.adopted() || link_ != Link::synced) return false;
+  // A new app process (or an unreachable app) is not adopted yet.
+  if (!mirror_.adopted() || mirror_.unreachable() || link_ != Link::synced) return false;
   const Layout t = target();
   const Layout& app = mirror_.believed();
   for (const auto& [id, w] : t)

@@ -145,6 +145,7 @@ class SyncEngine {
   std::optional<std::pair<std::uint64_t, Op>> inflight_;
   std::uint64_t next_ipc_id_ = 1;
   bool poll_wanted_ = true;
+  std::optional<std::int64_t> last_event_seq_;  // the app's event numbering
   Ms next_poll_at_{0};
   Ms next_chat_at_{0};
 };

@@ -34,9 +34,22 @@ Effects SyncEngine::on_ipc_event(std::string_view line, Ms now) {
     log_once(out, "ipc:event", LogLevel::warn, "skipping malformed IPC event line: " + protocol::to_string(ev.error()));
     return out;
   }
+  auto* e = std::get_if<ipc::Event>(&*ev);
+  if (!e) {
+    pump(out);
+    return out;
+  }
+  // The app numbers events per process from 1: a sequence that starts over
+  // is a new app process (ids are no proof: they come back within one).
+  if (last_event_seq_ && e->seq <= *last_event_seq_) {
+    log(out, LogLevel::info, "the app's event sequence started over: a new app process");
+    mirror_.mark_unreachable();
+    poll_wanted_ = true;
+  }
+  last_event_seq_ = e->seq;
   // A window event may be a change a poll would only see later: poll now,
   // unless the bridge's own command caused it.
-  if (auto* e = std::get_if<ipc::Event>(&*ev); e && !own_events_.consume(e->window_id())) poll_wanted_ = true;
+  if (!own_events_.consume(e->window_id())) poll_wanted_ = true;
   pump(out);
   return out;
 }
@@ -107,6 +120,8 @@ void SyncEngine::handle_poll_reply(const IpcOutcome& o, Effects& out) {
     log(out, LogLevel::warn, "app restart detected (" + *restart + "): old window mapping discarded");
   }
   if (restart || was_unreachable) chat_.on_new_app_process();
+  // The new process numbers its events from 1 again.
+  if (restart) last_event_seq_.reset();
   reconciler_.on_poll(target());
   own_events_.on_poll();
   if (!cfg_.sync_layout) return;

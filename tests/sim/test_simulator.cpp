@@ -161,7 +161,7 @@ TEST(SimulatorAcceptance, ProbesMeasureOpensAndRemoteCreates) {
   SimConfig c = base();
   c.seed = 3;
   c.faults = false;
-  c.active = Ms(8000);
+  c.active = Ms(16000);
   c.actions_per_second = 6;
   c.app_tick = Ms(20);
   const auto r = run_simulation(c);

@@ -75,9 +75,7 @@ int main(int argc, char** argv) {
     exit_code = code;
     boost::system::error_code ec;
     signals.cancel(ec);
-    // Connections still in their TLS/HTTP phase would keep run() busy until
-    // their deadline; everything that matters is closed already.
-    boost::asio::post(io, [&io] { io.stop(); });
+    // Server::stop() ended everything: run() returns when nothing is left.
   };
   if (auto err = server.start()) {
     spdlog::error("{}", *err);

@@ -1,6 +1,7 @@
 #include "mockparty/server/server.hpp"
 #include "net/spawn.hpp"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -306,6 +307,16 @@ awaitable<void> Server::serve(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   stream.socket().set_option(tcp::no_delay(true));
   stream.expires_after(config_.handshake_timeout);
+  // Until the upgrade, stop() must be able to end this connection too: it
+  // shuts the socket down (the descriptor stays ours), so the pending read
+  // ends at once and the coroutine returns.
+  const int fd = stream.socket().native_handle();
+  handshaking_.insert(fd);
+  struct Unregister {
+    std::set<int>& set;
+    int fd;
+    ~Unregister() { set.erase(fd); }
+  } unregister{handshaking_, fd};
   if (!ssl_) {
     co_await serve_http(*this, std::move(stream));
     co_return;
@@ -449,6 +460,7 @@ void Server::stop(int code) {
   acceptor_.close(ignored);
   resume_timer_.cancel();
   control_.close(/*unlink_file=*/true);
+  for (int fd : handshaking_) ::shutdown(fd, SHUT_RDWR);
   auto conns = conns_;  // abort() may re-enter and erase
   for (auto& [id, c] : conns) c->abort();
   if (on_exit) on_exit(code);

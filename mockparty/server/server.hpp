@@ -22,7 +22,9 @@
 // but size-bounded queue (a client that stops reading past
 // `max_queue_bytes` is disconnected). Timeouts: TLS handshake and HTTP
 // request `handshake_timeout`; then Beast's server defaults (idle 300 s with
-// keep-alive pings). stop() closes every socket and timer so run() returns.
+// keep-alive pings). stop() closes the listener, every connection and every
+// timer, and shuts down the sockets still in their TLS/HTTP phase, so run()
+// returns on its own.
 #pragma once
 
 #include <chrono>
@@ -139,6 +141,7 @@ class Server {
   SocketId last_socket_ = 0;
   std::mt19937_64 rng_;
   std::map<SocketId, std::shared_ptr<Connection>> conns_;
+  std::set<int> handshaking_;  // sockets before the upgrade (TLS/HTTP phase)
 };
 
 }  // namespace wibwob::mockparty

@@ -649,7 +649,7 @@ TEST_F(MockpartyServer, ControlSocketSpeaksJsonLines) {
 
 // --- the binary -------------------------------------------------------------------------
 
-TEST(MockpartyBinary, PrintsReadyAndExitsCleanlyOnSigterm) {
+TEST(MockpartyBinary, PrintsReadyAndExitsCleanlyOnSigtermEvenWithAHalfOpenClient) {
   int out[2];
   ASSERT_EQ(::pipe(out), 0);
   posix_spawn_file_actions_t fa;
@@ -667,9 +667,17 @@ TEST(MockpartyBinary, PrintsReadyAndExitsCleanlyOnSigterm) {
   char c = 0;
   while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
   EXPECT_TRUE(std::regex_match(line, std::regex("READY ws://127\\.0\\.0\\.1:[1-9][0-9]*"))) << line;
+  // A client still in its HTTP phase (connected, nothing sent): the server
+  // must end it on SIGTERM, not wait for its 10 s handshake deadline.
+  asio::io_context io;
+  tcp::socket idle(io);
+  const auto port = static_cast<unsigned short>(std::stoi(line.substr(line.rfind(':') + 1)));
+  idle.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  const auto t0 = steady::now();
   ASSERT_EQ(::kill(pid, SIGTERM), 0);
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_LT(steady::now() - t0, 5s) << "SIGTERM waited for a handshake deadline";
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
   ::close(out[0]);

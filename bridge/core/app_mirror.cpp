@@ -45,13 +45,21 @@ void AppMirror::reset() {
 }
 
 void AppMirror::map(const std::string& room_id, const std::string& local_id) {
+  // The app handed out an id that still names another room window here: that
+  // window is gone (its id was freed); the next diff removes it from the room.
+  if (auto old = local_to_room_.find(local_id); old != local_to_room_.end() && old->second != room_id) {
+    room_to_local_.erase(old->second);
+    ++reuses_[local_id];
+  }
   room_to_local_[room_id] = local_id;
   local_to_room_[local_id] = room_id;
 }
 
 void AppMirror::unmap(std::map<std::string, std::string>::iterator room_entry) {
   ++reuses_[room_entry->second];  // the app may hand this id out again
-  local_to_room_.erase(room_entry->second);
+  // Only if the local id still names this window (it may name a newer one).
+  if (auto it = local_to_room_.find(room_entry->second); it != local_to_room_.end() && it->second == room_entry->first)
+    local_to_room_.erase(it);
   room_to_local_.erase(room_entry);
 }
 

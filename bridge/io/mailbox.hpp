@@ -9,10 +9,11 @@
 // timer`) loses nothing. Bounds are the owner's policy (RoomSession closes a
 // connection whose queue is too long), not the mailbox's.
 //
-// GCC 12 miscompiles some temporaries with destructors inside coroutines
-// (std::optional<std::variant<...>> moved in a coroutine frame): callers take
-// items in plain functions (take(), the runtime's drain()), not in the
-// coroutine body.
+// GCC 12 at -O2 miscompiles temporaries of class type (std::variant in
+// particular) created in a coroutine body: heap corruption, seen here. So the
+// shells keep every variant out of coroutine bodies: a coroutine only
+// co_awaits wait(), and plain member functions take() the item and handle it.
+// There is deliberately no awaitable pop().
 //
 // Executor: the one passed in; not thread-safe. Cancellation: wait() honours
 // the awaiting coroutine's cancellation.
@@ -66,12 +67,6 @@ class Mailbox {
       if (ec) throw boost::system::system_error(ec);
     }
   }
-  // wait() then try_pop(); not for use inside a race (`||`), see above.
-  boost::asio::awaitable<T> pop() {
-    co_await wait();
-    co_return take();
-  }
-
   template <class Pred>
   std::size_t erase_if(Pred pred) {
     return std::erase_if(items_, pred);

@@ -64,9 +64,9 @@ class RoomConnection {
     auto r = co_await (open(pk) || deadline.async_wait(tuple_awaitable));
     if (r.index() == 1) co_return "connecting timed out after " + std::to_string(cfg_.connect_timeout.count()) + " ms";
     if (const auto ec = std::get<0>(r)) co_return describe(ec);
-    sink_(room_event::Opened{pk});
-    auto ended = co_await (reader() || writer());
-    co_return std::visit([](auto& why) { return why; }, ended);
+    report_opened(pk);
+    co_await (reader() || writer());
+    co_return why_;
   }
 
  private:
@@ -123,26 +123,57 @@ class RoomConnection {
     co_await tls.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
   }
 
-  asio::awaitable<std::string> reader() {
+  // The reader and the writer each end the connection with a reason; the
+  // first one to end gives it.
+  void ended(std::string why) {
+    if (why_.empty()) why_ = std::move(why);
+  }
+
+  // Plain functions hold the variants (mailbox.hpp: GCC 12 and coroutines).
+  void report_opened(const std::string& pk) { sink_(room_event::Opened{pk}); }
+  void deliver(const beast::flat_buffer& buf) { sink_(room_event::Frame{beast::buffers_to_string(buf.data())}); }
+  // The next request for the writer: a frame to write (true), or a reason
+  // to end the connection (false).
+  bool next_frame(std::string& frame_or_reason) {
+    RoomRequest r = requests_.take();
+    if (auto* s = std::get_if<room_request::Send>(&r)) {
+      frame_or_reason = std::move(s->text);
+      return true;
+    }
+    if (auto* c = std::get_if<room_request::Close>(&r)) {
+      frame_or_reason = std::move(c->reason);
+      return false;
+    }
+    // A connect while connected: end this connection, then the session
+    // starts the next one.
+    requests_.push_front(room_request::Connect{});
+    frame_or_reason = "reconnect requested";
+    return false;
+  }
+
+  asio::awaitable<void> reader() {
     beast::flat_buffer buf;
     for (;;) {
       buf.clear();
       auto [ec, n] = co_await ws_.async_read(buf, asio::bind_cancellation_slot(asio::cancellation_slot(), tuple_awaitable));
-      if (ec) co_return describe(ec);
-      if (ws_.got_text()) sink_(room_event::Frame{beast::buffers_to_string(buf.data())});
+      if (ec) {
+        ended(describe(ec));
+        co_return;
+      }
+      if (ws_.got_text()) deliver(buf);
       // binary frames: the room protocol is text; the server ignores them too
     }
   }
 
-  asio::awaitable<std::string> writer() {
-    std::string why = co_await write_until_done();
+  asio::awaitable<void> writer() {
+    co_await write_until_done();
     // Cancelled or not, the close below must run (bounded by its timer).
     co_await asio::this_coro::reset_cancellation_state();
     co_await close_gracefully();
-    co_return why;
   }
 
-  asio::awaitable<std::string> write_until_done() {
+  asio::awaitable<void> write_until_done() {
+    std::string item;
     for (;;) {
       bool cancelled = false;
       try {
@@ -151,19 +182,19 @@ class RoomConnection {
         if (e.code() != asio::error::operation_aborted) throw;
         cancelled = true;
       }
-      if (cancelled) co_return "bridge stopping";
-      RoomRequest r = requests_.take();
-      if (auto* s = std::get_if<room_request::Send>(&r)) {
-        ws_.text(true);
-        auto [ec, n] = co_await ws_.async_write(asio::buffer(s->text), tuple_awaitable);
-        if (ec) co_return "write failed: " + describe(ec);
-      } else if (auto* c = std::get_if<room_request::Close>(&r)) {
-        co_return c->reason;
-      } else {
-        // A connect while connected: end this connection, then the session
-        // starts the next one.
-        requests_.push_front(room_request::Connect{});
-        co_return "reconnect requested";
+      if (cancelled) {
+        ended("bridge stopping");
+        co_return;
+      }
+      if (!next_frame(item)) {
+        ended(std::move(item));
+        co_return;
+      }
+      ws_.text(true);
+      auto [ec, n] = co_await ws_.async_write(asio::buffer(item), tuple_awaitable);
+      if (ec) {
+        ended("write failed: " + describe(ec));
+        co_return;
       }
     }
   }
@@ -181,6 +212,7 @@ class RoomConnection {
   Mailbox<RoomRequest>& requests_;
   const RoomSession::Sink& sink_;
   Ws ws_;
+  std::string why_;
 };
 
 }  // namespace wibwob::bridge::detail

@@ -51,13 +51,20 @@ void RoomSession::send(std::string text) {
 
 void RoomSession::request(RoomRequest r) { requests_.push(std::move(r)); }
 
+// Plain functions hold the variants (mailbox.hpp: GCC 12 and coroutines).
+bool RoomSession::take_connect_request() {
+  // Sends and closes with no connection open belong to one that is gone.
+  return std::holds_alternative<room_request::Connect>(requests_.take());
+}
+
+void RoomSession::report_closed(std::string why) { sink_(room_event::Closed{std::move(why)}); }
+
 asio::awaitable<void> RoomSession::run() {
   for (;;) {
-    RoomRequest r = co_await requests_.pop();
-    // Sends and closes with no connection open belong to one that is gone.
-    if (!std::holds_alternative<room_request::Connect>(r)) continue;
+    co_await requests_.wait();
+    if (!take_connect_request()) continue;
     std::string why = co_await serve_one();
-    sink_(room_event::Closed{std::move(why)});
+    report_closed(std::move(why));
   }
 }
 

@@ -92,6 +92,8 @@ class RoomSession {
 
  private:
   void request(RoomRequest r);
+  bool take_connect_request();
+  void report_closed(std::string why);
   boost::asio::awaitable<std::string> serve_one();
 
   boost::asio::any_io_executor ex_;

@@ -120,7 +120,8 @@ void Runtime::execute(Effects fx) {
 
 asio::awaitable<void> Runtime::ipc_loop() {
   for (;;) {
-    IpcJob job = co_await ipc_jobs_.pop();
+    co_await ipc_jobs_.wait();
+    IpcJob job = ipc_jobs_.take();
     IpcOutcome outcome = co_await ipc_request(cfg_.ipc, std::move(job.line));
     post_reply(job.id, std::move(outcome));
   }

@@ -48,6 +48,9 @@ class RoomSession : public ::testing::Test {
       run_until(io, [&] { return finished; }, 5s);
     }
     if (server) server->stop();
+    // Let every coroutine finish while the objects it uses still exist.
+    io.restart();
+    io.run_for(std::chrono::seconds(5));
   }
 
   void start_server(mockparty::ServerConfig cfg = {}) {

@@ -39,6 +39,17 @@ def two_instances(party, make_app, make_bridge):
     return a, b, ba, bb
 
 
+# Sanitizer builds keep freed memory in quarantine and map shadow memory: their
+# resident set says nothing about the product's. The Release suite measures it.
+SANITIZED = bool(os.environ.get("WIBWOB_SANITIZED"))
+RSS_BOUND_KIB = 64 * 1024
+
+
+def assert_memory_bounded(proc):
+    if not SANITIZED:
+        assert rss_kib(proc) < RSS_BOUND_KIB, "bridge memory grew with the flood"
+
+
 def rss_kib(proc) -> int:
     """Peak resident set (VmHWM) of a process, in KiB."""
     with open(f"/proc/{proc.p.pid}/status") as f:
@@ -95,7 +106,7 @@ def test_a_window_flood_is_bounded_and_the_instances_stay_in_sync(party, make_ap
         wait_until(lambda: "held back" in ba.log_text(), 10, "the bridge to report the bound")
         for bridge in (ba, bb):
             assert bridge.proc.alive()
-            assert rss_kib(bridge.proc) < 64 * 1024, "bridge memory grew with the flood"
+            assert_memory_bounded(bridge.proc)
         assert len(a.windows()) == WINDOW_BOUND and len(b.windows()) == WINDOW_BOUND
         assert app_answers(a) and app_answers(b)
 
@@ -149,7 +160,7 @@ def test_hostile_frames_leave_the_bridges_up_and_in_sync(party, make_app, make_b
         wait_until(lambda: any(w["type"] == "orbit" for w in b.windows()), 15, "a normal change to reach b")
         for bridge in (ba, bb):
             assert bridge.proc.alive()
-            assert rss_kib(bridge.proc) < 64 * 1024
+            assert_memory_bounded(bridge.proc)
         assert app_answers(a) and app_answers(b)
         # Both desktops show the same synced windows.
         wait_until(lambda: layouts_equal([a, b]), 10, "a and b to agree")

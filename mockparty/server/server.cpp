@@ -310,12 +310,14 @@ awaitable<void> Server::serve(tcp::socket socket) {
   // Until the upgrade, stop() must be able to end this connection too: it
   // shuts the socket down (the descriptor stays ours), so the pending read
   // ends at once and the coroutine returns.
+  // (The frame may be destroyed after the server, with the io_context: it
+  // holds the registry by shared_ptr.)
   const int fd = stream.socket().native_handle();
-  handshaking_.insert(fd);
+  handshaking_->insert(fd);
   struct Unregister {
-    std::set<int>& set;
+    std::shared_ptr<std::set<int>> set;
     int fd;
-    ~Unregister() { set.erase(fd); }
+    ~Unregister() { set->erase(fd); }
   } unregister{handshaking_, fd};
   if (!ssl_) {
     co_await serve_http(*this, std::move(stream));
@@ -460,7 +462,7 @@ void Server::stop(int code) {
   acceptor_.close(ignored);
   resume_timer_.cancel();
   control_.close(/*unlink_file=*/true);
-  for (int fd : handshaking_) ::shutdown(fd, SHUT_RDWR);
+  for (int fd : *handshaking_) ::shutdown(fd, SHUT_RDWR);
   auto conns = conns_;  // abort() may re-enter and erase
   for (auto& [id, c] : conns) c->abort();
   if (on_exit) on_exit(code);

@@ -141,7 +141,8 @@ class Server {
   SocketId last_socket_ = 0;
   std::mt19937_64 rng_;
   std::map<SocketId, std::shared_ptr<Connection>> conns_;
-  std::set<int> handshaking_;  // sockets before the upgrade (TLS/HTTP phase)
+  // Sockets before the upgrade (TLS/HTTP phase).
+  std::shared_ptr<std::set<int>> handshaking_ = std::make_shared<std::set<int>>();
 };
 
 }  // namespace wibwob::mockparty

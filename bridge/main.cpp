@@ -3,6 +3,7 @@
 // (flags override them), plus safe defaults against a hostile room
 // (docs/security.md).
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <sstream>
@@ -11,11 +12,14 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "bridge/core/status.hpp"
 #include "bridge/io/local_paths.hpp"
 #include "bridge/io/runtime.hpp"
 #include "common/logging.hpp"
@@ -44,6 +48,38 @@ std::string random_origin() {
   return s;
 }
 
+// The status socket beside the app's IPC socket: /tmp/wibwob_2.sock ->
+// /tmp/wibwob_2.bridge.sock (wibwob-rooms status finds it there).
+std::string status_socket_for(const std::string& ipc_socket) {
+  const std::string suffix = ".sock";
+  if (ipc_socket.size() > suffix.size() && ipc_socket.compare(ipc_socket.size() - suffix.size(), suffix.size(), suffix) == 0)
+    return ipc_socket.substr(0, ipc_socket.size() - suffix.size()) + ".bridge.sock";
+  return ipc_socket + ".bridge.sock";
+}
+
+// --status PATH: one JSON line from a running bridge, shown for a person.
+int print_status(const std::string& path) {
+  boost::asio::io_context io;
+  boost::asio::local::stream_protocol::socket s(io);
+  boost::system::error_code ec;
+  s.connect(path, ec);
+  if (ec) {
+    std::fprintf(stderr, "wibwob-bridge: no bridge answers on %s (%s)\n", path.c_str(), ec.message().c_str());
+    return 1;
+  }
+  std::string line;
+  boost::asio::async_read_until(s, boost::asio::dynamic_buffer(line, 1 << 20), '\n',
+                                [](boost::system::error_code, std::size_t) {});
+  io.run_for(std::chrono::seconds(2));  // a hung bridge does not hang this
+  auto st = wibwob::protocol::Json::parse(line, nullptr, false);
+  if (!st.is_object()) {
+    std::fprintf(stderr, "wibwob-bridge: %s did not answer with a status object\n", path.c_str());
+    return 1;
+  }
+  std::fputs(describe_status(st).c_str(), stdout);
+  return st.value("synced", false) ? 0 : 1;
+}
+
 // WIBWOB_ALLOW_PATHS: folders separated by ':' (as PATH).
 std::vector<std::string> split_path_list(const std::string& list) {
   std::vector<std::string> out;
@@ -57,6 +93,8 @@ struct Options {
   std::string socket, url = env("WIBWOB_PARTYKIT_URL").value_or("");
   std::string room = env("WIBWOB_PARTYKIT_ROOM").value_or("");
   std::string origin, ca_file, secret_file, log_level = "info", log_format = "text";
+  std::string status_socket;  // default: derived from the IPC socket
+  std::string query_status;   // --status PATH: print a running bridge's status
   std::int64_t poll_ms = 250, status_ms = 10000;
   std::vector<std::string> allowed_paths;  // --allow-path: each must exist
   std::vector<std::string> env_paths = split_path_list(env("WIBWOB_ALLOW_PATHS").value_or(""));
@@ -85,6 +123,10 @@ void add_options(CLI::App& cli, Options& o) {
       ->capture_default_str()->check(CLI::Range(0.0, 1000.0));
   cli.add_option("--max-presence", o.limits.max_presence, "participants shown in the presence list")
       ->capture_default_str()->check(CLI::Range(1, 100000));
+  cli.add_option("--status-socket", o.status_socket,
+                 "answer each connection with one JSON status object (default: the IPC socket's path with "
+                 "'.sock' -> '.bridge.sock'; 'none': no status socket)");
+  cli.add_option("--status", o.query_status, "print the status of the bridge whose status socket is PATH, then exit");
   cli.add_option("--status-ms", o.status_ms, "status line interval in ms (0: none)")->capture_default_str();
   cli.add_option("--log-level", o.log_level, "debug, info, warn or error")->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
@@ -134,6 +176,8 @@ wibwob::protocol::Result<BridgeConfig> make_config(const Options& o) {
   c.room.endpoint = *endpoint;
   if (!o.ca_file.empty()) c.room.ca_file = o.ca_file;
   c.status_interval = Ms(o.status_ms);
+  c.status_socket = o.status_socket == "none" ? std::string() : o.status_socket.empty() ? status_socket_for(c.ipc.socket_path)
+                                                                                         : o.status_socket;
   return c;
 }
 
@@ -196,6 +240,7 @@ int main(int argc, char** argv) {
   Options options;
   add_options(cli, options);
   CLI11_PARSE(cli, argc, argv);
+  if (!options.query_status.empty()) return print_status(options.query_status);
 
   wibwob::logging::configure_logging("bridge", *wibwob::logging::parse_format(options.log_format),
                                      spdlog::level::from_str(options.log_level),

@@ -69,6 +69,10 @@ class SyncEngine {
   // --- observation (tests, the simulator, the runtime's status line) ---
   const EngineStats& stats() const noexcept { return stats_; }
   bool room_synced() const noexcept { return link_ == Link::synced; }
+  bool room_connected() const noexcept { return link_ == Link::open_unsynced || link_ == Link::synced; }
+  std::size_t unplaced_deltas() const noexcept { return ledger_.pending(); }
+  std::size_t offline_deltas() const noexcept { return ledger_.offline(); }
+  std::size_t held_over_bound() const noexcept { return reconciler_.held(); }
   // Nothing in flight or waiting (deltas, chat for the app, a throttled
   // request), and the app matches the target.
   bool idle() const noexcept;

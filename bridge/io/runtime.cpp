@@ -1,12 +1,19 @@
 #include "bridge/io/runtime.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bridge/core/status.hpp"
 #include "bridge/io/cancellation.hpp"
+#include "net/control_channel.hpp"
 
 namespace wibwob::bridge {
 
@@ -52,7 +59,8 @@ asio::awaitable<void> Runtime::run() {
   spdlog::info("bridge for {} -> {} (origin {})", cfg_.ipc.socket_path, cfg_.room.endpoint.url_for_logs,
                engine_.origin());
   co_await (until_cancelled(event_loop()) && until_cancelled(room_.run()) && until_cancelled(ipc_loop()) &&
-            until_cancelled(subscription_loop()) && until_cancelled(status_loop()));
+            until_cancelled(subscription_loop()) && until_cancelled(status_loop()) &&
+            until_cancelled(status_server()));
   spdlog::info("stopped: {}", describe(engine_.stats()));
 }
 
@@ -114,6 +122,7 @@ void Runtime::execute(Effects fx) {
       room_.close(std::move(close->reason));
     } else if (auto* log = std::get_if<effect::Log>(&e)) {
       spdlog::log(to_spdlog(log->level), "{}", log->text);
+      if (log->level == LogLevel::warn || log->level == LogLevel::error) last_error_ = log->text;
     }
   }
 }
@@ -136,6 +145,43 @@ asio::awaitable<void> Runtime::subscription_loop() {
     spdlog::debug("event subscription ended ({}); resubscribing", outcome.text);
     wait.expires_after(cfg_.resubscribe_delay);
     co_await wait.async_wait(asio::use_awaitable);
+  }
+}
+
+std::string Runtime::status_line() const {
+  return status_json(engine_, StatusContext{now(), cfg_.room.endpoint.url_for_logs, last_error_}).dump() + "\n";
+}
+
+namespace {
+
+// Removes the socket file when the server's scope ends (also by cancellation).
+struct Unlink {
+  std::string path;
+  ~Unlink() {
+    if (!path.empty()) ::unlink(path.c_str());
+  }
+};
+
+}  // namespace
+
+asio::awaitable<void> Runtime::status_server() {
+  if (cfg_.status_socket.empty()) co_return;
+  asio::local::stream_protocol::acceptor acceptor(io_);
+  if (auto err = net::bind_unix_socket(acceptor, cfg_.status_socket)) {
+    spdlog::warn("no status socket: {}", *err);
+    co_return;
+  }
+  Unlink unlink{cfg_.status_socket};
+  ::chmod(cfg_.status_socket.c_str(), 0600);  // the room URL and counts are this user's business
+  spdlog::info("status on {}", cfg_.status_socket);
+  for (;;) {
+    auto [ec, peer] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);
+    if (ec) continue;
+    const std::string line = status_line();
+    asio::steady_timer deadline(io_, std::chrono::seconds(1));
+    co_await (asio::async_write(peer, asio::buffer(line), asio::as_tuple(asio::use_awaitable)) ||
+              deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
   }
 }
 

@@ -8,7 +8,9 @@
 //  - the room session's loop owns the WebSocket (RoomSession);
 //  - the IPC loop owns the one request connection to the app at a time;
 //  - the subscription loop owns the event subscription;
-//  - the status loop ticks the status line.
+//  - the status loop ticks the status line;
+//  - the status server answers each connection to --status-socket with one
+//    JSON status object (bridge/core/status.hpp) and closes it.
 // The engine is never re-entered: effects never run inline.
 //
 // Executor: one single-threaded io_context. Cancellation: cancelling run()
@@ -20,6 +22,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -38,6 +41,7 @@ struct BridgeConfig {
   IpcClientConfig ipc;
   RoomSessionConfig room;
   std::chrono::milliseconds status_interval{10000};  // 0: no status lines
+  std::string status_socket;  // answers one JSON status object per connection; empty: none
   std::chrono::milliseconds resubscribe_delay{500};
 };
 
@@ -71,6 +75,8 @@ class Runtime {
   boost::asio::awaitable<void> ipc_loop();
   boost::asio::awaitable<void> subscription_loop();
   boost::asio::awaitable<void> status_loop();
+  boost::asio::awaitable<void> status_server();
+  std::string status_line() const;  // one JSON object and "\n"
   // Plain functions, not coroutine bodies: see mailbox.hpp on GCC 12.
   void drain();
   void post(RuntimeEvent ev) { events_.push(std::move(ev)); }
@@ -88,6 +94,7 @@ class Runtime {
   Mailbox<IpcJob> ipc_jobs_;
   RoomSession room_;
   std::chrono::steady_clock::time_point t0_;
+  std::optional<std::string> last_error_;  // the last warning or error logged
 };
 
 std::string describe(const EngineStats& s);

@@ -58,6 +58,7 @@ Json status_json(const SyncEngine& e, const StatusContext& ctx) {
               {"uptime_s", static_cast<double>(ctx.uptime.count()) / 1000.0},
               {"origin", e.origin()},
               {"room_url", ctx.room_url},
+              {"mixed_room", e.mixed_room()},
               {"stats", stats_json(s)}};
 }
 

@@ -12,6 +12,7 @@
 //                              messages + resyncs
 //   last_error                 the last warning or error logged (null: none)
 //   uptime_s, origin, room_url
+//   mixed_room                 a member runs the earlier bridge (ids like "w3")
 //   stats                      every EngineStats counter
 // Pure.
 #pragma once

@@ -197,6 +197,7 @@ void SyncEngine::handle_state_sync(room::StateSync&& m, Effects& out) {
                                std::to_string(m.state.version) + " with " + std::to_string(m.state.windows.size()) +
                                " window(s)" + (skipped ? " (" + std::to_string(skipped) + " not usable here)" : ""));
   link_ = Link::synced;
+  notice_legacy_ids(m.state, out);
   auto resend = ledger_.on_state_sync(std::move(m.state));
   if (!cfg_.sync_layout) {
     ledger_.forget_local();
@@ -225,10 +226,31 @@ void SyncEngine::handle_remote_delta(const room::StateDelta& m, Effects& out) {
     return;
   }
   ++stats_.deltas_received;
+  if (!mixed_room_ && m.delta) {
+    protocol::RoomState added;  // only what this delta adds or updates
+    protocol::apply_room_delta(added, &*m.delta);
+    notice_legacy_ids(added, out);
+  }
   if (placed.content_skipped) {
     ++stats_.bad_room_messages;
     log_once(out, "room:delta-content", LogLevel::warn,
              "a remote delta had entries this bridge cannot use; they are kept in the room state but not applied");
+  }
+}
+
+// The earlier Python bridge puts its local ids ("w3") into the room as they
+// are. It can apply changes only to windows whose ids it knows, so windows
+// from this bridge ("<origin>:w3") do not reach its app: say so once, and
+// show it in the status (docs/bridge.md, "Mixed rooms").
+void SyncEngine::notice_legacy_ids(const protocol::RoomState& state, Effects& out) {
+  if (mixed_room_) return;
+  for (const auto& [id, w] : state.windows) {
+    if (id.size() < 2 || id[0] != 'w' || id.find_first_not_of("0123456789", 1) != std::string::npos) continue;
+    mixed_room_ = true;
+    log(out, LogLevel::warn,
+        "a member of this room runs the earlier bridge (window id '" + id +
+            "'): changes from here do not reach its desktop. Upgrade every instance of the room together.");
+    return;
   }
 }
 

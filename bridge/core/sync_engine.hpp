@@ -73,6 +73,8 @@ class SyncEngine {
   std::size_t unplaced_deltas() const noexcept { return ledger_.pending(); }
   std::size_t offline_deltas() const noexcept { return ledger_.offline(); }
   std::size_t held_over_bound() const noexcept { return reconciler_.held(); }
+  // A member of the room runs the earlier bridge (bare local ids like "w3").
+  bool mixed_room() const noexcept { return mixed_room_; }
   // Nothing in flight or waiting (deltas, chat for the app, a throttled
   // request), and the app matches the target.
   bool idle() const noexcept;
@@ -100,6 +102,7 @@ class SyncEngine {
   void handle_state_sync(protocol::room::StateSync&& m, Effects& out);
   void handle_remote_delta(const protocol::room::StateDelta& m, Effects& out);
   void handle_pong(Effects& out);
+  void notice_legacy_ids(const protocol::RoomState& state, Effects& out);
   void handle_chat(protocol::room::ChatMsg&& m, Effects& out);
   void handle_presence(const protocol::room::Presence& p, Effects& out);
   void close_room(const std::string& reason, Effects& out);
@@ -139,6 +142,7 @@ class SyncEngine {
 
   // room link
   Link link_ = Link::down;
+  bool mixed_room_ = false;
   std::optional<Ms> connect_at_;
   std::optional<Ms> sync_deadline_;
 

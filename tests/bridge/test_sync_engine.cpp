@@ -592,3 +592,14 @@ TEST(SyncEngine, TheEventOfItsOwnCreateStartsNoPoll) {
   h.feed(h.engine.on_ipc_event(R"({"type":"event","seq":2,"event":"state_changed","payload":{"id":"w77"}})", h.now));
   EXPECT_EQ(h.journal_count("get_state"), polls_before + 1);
 }
+
+TEST(SyncEngine, AMemberOnTheEarlierBridgeIsNoticedOnce) {
+  Harness h;
+  h.start();
+  h.open_room();
+  EXPECT_FALSE(h.engine.mixed_room());
+  h.deliver(remote_delta(Json{{"add", {window("B:w1", "cube", 1, 1)}}}, 1));
+  EXPECT_FALSE(h.engine.mixed_room());  // this bridge's room-id form
+  h.deliver(remote_delta(Json{{"add", {window("w3", "verse", 2, 2)}}}, 2));  // the earlier bridge's bare local id
+  EXPECT_TRUE(h.engine.mixed_room());
+}

@@ -74,11 +74,12 @@ std::optional<std::string> ChatRelay::presence_line() const {
   return std::move(*line);
 }
 
-std::optional<ChatRelay::Request> ChatRelay::take_request(bool synced, Counts& counts) {
+std::optional<ChatRelay::Request> ChatRelay::take_request(bool synced, bool window_open, Counts& counts) {
   if (display_name_wanted_) {
     display_name_wanted_ = false;
     if (auto line = ipc::build_request("room_chat_display_name", {})) return Request{Kind::display_name, std::move(*line)};
   }
+  if (!window_open) return std::nullopt;
   while (!inbox_.empty()) {
     const auto& m = inbox_.front();
     ipc::Params p{{"sender", m.sender.substr(0, 64)}, {"text", m.text}};

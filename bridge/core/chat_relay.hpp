@@ -68,7 +68,10 @@ class ChatRelay {
   }
   // The next request for the app, if any; consumes the wish it serves.
   // `synced`: room_chat_pending is only worth reading when lines can be sent.
-  std::optional<Request> take_request(bool synced, Counts& counts);
+  // `window_open`: the app shows a room_chat window. Without one it takes no
+  // lines and no participant list and has nothing typed: the relay asks
+  // nothing and keeps the lines (bounded) for when a window opens.
+  std::optional<Request> take_request(bool synced, bool window_open, Counts& counts);
 
   struct Digest {
     std::vector<protocol::room::ChatMsg> to_room;  // lines typed locally
@@ -82,7 +85,9 @@ class ChatRelay {
 
   std::size_t inbox() const noexcept { return inbox_.size(); }
   // Something waits for the app: a line, the participant list, the name.
-  bool has_work() const noexcept { return !inbox_.empty() || presence_dirty_ || display_name_wanted_; }
+  bool has_work(bool window_open) const noexcept {
+    return display_name_wanted_ || (window_open && (!inbox_.empty() || presence_dirty_));
+  }
   std::size_t participants() const noexcept { return presence_.size(); }
 
  private:

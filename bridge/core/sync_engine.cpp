@@ -83,7 +83,7 @@ Effects SyncEngine::on_timer(Ms now) {
 
 bool SyncEngine::idle() const noexcept {
   if (inflight_ || throttled_until_ || pending_deltas() != 0) return false;
-  if (cfg_.relay_chat && chat_.has_work()) return false;
+  if (cfg_.relay_chat && chat_.has_work(chat_window_open_)) return false;
   if (!cfg_.sync_layout) return true;
   // A new app process (or an unreachable app) is not adopted yet.
   if (!mirror_.adopted() || mirror_.unreachable() || link_ != Link::synced) return false;

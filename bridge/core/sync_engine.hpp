@@ -143,6 +143,7 @@ class SyncEngine {
   // room link
   Link link_ = Link::down;
   bool mixed_room_ = false;
+  bool chat_window_open_ = false;  // at the last poll: chat is read and shown only then
   std::optional<Ms> connect_at_;
   std::optional<Ms> sync_deadline_;
 

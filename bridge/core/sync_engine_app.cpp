@@ -3,6 +3,8 @@
 // take the app's single IPC slot. (The room side is in sync_engine.cpp.)
 #include "bridge/core/sync_engine.hpp"
 
+#include <algorithm>
+
 namespace wibwob::bridge {
 
 namespace ipc = protocol::ipc;
@@ -114,6 +116,8 @@ void SyncEngine::handle_poll_reply(const IpcOutcome& o, Effects& out) {
   }
   ++stats_.polls;
   const bool was_unreachable = mirror_.unreachable();
+  chat_window_open_ = std::any_of(state->windows.begin(), state->windows.end(),
+                                  [](const ipc::AppWindow& a) { return a.type == "room_chat"; });
   const auto restart = mirror_.observe_poll(std::move(state->windows));
   if (restart) {
     ++stats_.app_restarts;
@@ -264,7 +268,7 @@ bool SyncEngine::pump_windows(Effects& out) {
 bool SyncEngine::pump_chat(Effects& out) {
   if (!cfg_.relay_chat) return false;
   ChatRelay::Counts counts;
-  auto req = chat_.take_request(link_ == Link::synced, counts);
+  auto req = chat_.take_request(link_ == Link::synced, chat_window_open_, counts);
   stats_.chat_dropped += counts.dropped;
   if (counts.too_long)
     log_once(out, "chat:too-long", LogLevel::warn, "a room chat message is too long for the app's IPC; dropped");

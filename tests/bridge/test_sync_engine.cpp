@@ -603,3 +603,22 @@ TEST(SyncEngine, AMemberOnTheEarlierBridgeIsNoticedOnce) {
   h.deliver(remote_delta(Json{{"add", {window("w3", "verse", 2, 2)}}}, 2));  // the earlier bridge's bare local id
   EXPECT_TRUE(h.engine.mixed_room());
 }
+
+TEST(SyncEngine, ChatIsReadAndShownOnlyWhileAChatWindowIsOpen) {
+  bridge::EngineConfig c = Harness::config("A");
+  c.relay_chat = true;
+  Harness h;
+  h.engine = SyncEngine(c);
+  h.start();
+  h.open_room();
+  h.deliver(Json{{"type", "chat_msg"}, {"sender", "bob"}, {"text", "hi there"}, {"from", "c1"}});
+  h.advance(Ms(2000));
+  // No room_chat window: nothing to read, nowhere to show a line; the line waits.
+  EXPECT_EQ(h.journal_count("room_chat_pending"), 0u);
+  EXPECT_EQ(h.journal_count("room_chat_receive"), 0u);
+  EXPECT_EQ(h.engine.stats().chat_in, 0u);
+  ASSERT_TRUE(h.app->open(spec("room_chat", 0, 0, 40, 20)).ok());
+  h.advance(Ms(600));
+  EXPECT_EQ(h.engine.stats().chat_in, 1u);
+  EXPECT_GT(h.journal_count("room_chat_pending"), 0u);
+}

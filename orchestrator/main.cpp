@@ -7,7 +7,8 @@
 //   wibwob-rooms status ROOMS_DIR     one line per room (or --json): app, bridge
 //
 // Exit status: 0 ok; 1 invalid room files or a bad option value; 2 a failure
-// to run. `status`: 0 every room healthy, 1 not, 2 a usage error. Logs go to stderr; `plan` and `check` print their report on stdout.
+// to run; `status`: 0 every room healthy, 1 not, 2 a usage error. Logs go to
+// stderr; `plan`, `check` and `status` print their report on stdout.
 // Each child's stdout and stderr go to its own file in --log-dir.
 #include <algorithm>
 #include <cerrno>

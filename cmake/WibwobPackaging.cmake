@@ -37,7 +37,7 @@ set(wibwob_summary_mockparty "mock PartyKit room server, a test fixture")
 set(wibwob_summary_wibwob-sim "deterministic simulator of WibWob-DOS multiplayer sessions")
 set(wibwob_summary_wibwob-rooms "run a WibWob-DOS app per room file and a sync bridge per multiplayer room")
 # Programs with subcommands: their man page also carries each subcommand's --help.
-set(wibwob_subcommands_wibwob-rooms check plan start)
+set(wibwob_subcommands_wibwob-rooms check plan start status)
 
 foreach(program IN LISTS WIBWOB_PROGRAMS)
   if(NOT TARGET ${program})

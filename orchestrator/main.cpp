@@ -4,9 +4,11 @@
 //   wibwob-rooms check FILE...        validate room files
 //   wibwob-rooms plan ROOMS_DIR       validate and print what start would run
 //   wibwob-rooms start ROOMS_DIR      run and supervise until SIGTERM/SIGINT
+//   wibwob-rooms status ROOMS_DIR     one line per room (or --json): app, bridge
 //
 // Exit status: 0 ok; 1 invalid room files or a bad option value; 2 a failure
-// to run. Logs go to stderr; `plan` and `check` print their report on stdout.
+// to run; `status`: 0 every room healthy, 1 not, 2 a usage error. Logs go to
+// stderr; `plan`, `check` and `status` print their report on stdout.
 // Each child's stdout and stderr go to its own file in --log-dir.
 #include <algorithm>
 #include <cerrno>
@@ -26,9 +28,11 @@
 #include "common/logging.hpp"
 #include "orchestrator/core/plan.hpp"
 #include "orchestrator/core/room_file.hpp"
+#include "orchestrator/core/status.hpp"
 #include "orchestrator/core/supervisor.hpp"
 #include "orchestrator/io/process.hpp"
 #include "orchestrator/io/runner.hpp"
+#include "orchestrator/io/status_probe.hpp"
 #include "wibwob/version.hpp"
 
 namespace fs = std::filesystem;
@@ -129,7 +133,7 @@ void add_plan_flags(CLI::App* cmd, PlanFlags& f) {
                   "appended to, never rotated (default: $STATE_DIRECTORY/logs under systemd, else ROOMS_DIR/logs)");
 }
 
-std::optional<Plan> build_plan(const std::string& rooms_dir, const PlanFlags& f) {
+std::optional<Plan> build_plan(const std::string& rooms_dir, const PlanFlags& f, bool warn_socket_dir = true) {
   auto app = parse_command_template(f.app_cmd);
   if (!app) {
     std::cerr << "error: --app-cmd: " << app.error().message << "\n";
@@ -154,7 +158,7 @@ std::optional<Plan> build_plan(const std::string& rooms_dir, const PlanFlags& f)
   o.app_command = *app;
   o.bridge_command = *bridge;
   o.log_dir = f.log_dir.empty() ? default_log_dir(rooms_dir) : f.log_dir;
-  if (f.socket_dir != "/tmp" && f.app_cmd.find("{socket}") == std::string::npos)
+  if (warn_socket_dir && f.socket_dir != "/tmp" && f.app_cmd.find("{socket}") == std::string::npos)
     std::cerr << "warning: --socket-dir is " << f.socket_dir
               << " but the app command has no {socket}: the app will listen in /tmp and never answer the probe\n";
   return make_plan(std::move(*rooms), std::move(o));
@@ -169,6 +173,39 @@ std::string prepare_log_dir(const std::string& dir) {
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
     return "cannot write to the log directory " + dir + ": " + std::strerror(errno);
   return {};
+}
+
+struct StatusFlags {
+  std::string rooms_dir;
+  PlanFlags plan;
+  bool json = false;
+};
+
+CLI::App* add_status_cmd(CLI::App& cli, StatusFlags& f) {
+  auto* cmd = cli.add_subcommand(
+      "status", "one line per room: app up (its socket accepts a connection), bridge connected and synced, room "
+                "version, windows, last error, uptime; exit 0 only if every room is healthy, 1 if not, 2 on a usage "
+                "error");
+  cmd->add_option("rooms_dir", f.rooms_dir, "directory of room files (as given to start)")->required();
+  cmd->add_option("--socket-dir", f.plan.socket_dir,
+                  "directory of the apps' IPC sockets (as given to start); each bridge's status socket is "
+                  "wibwob_<instance_id>.bridge.sock there")
+      ->capture_default_str();
+  cmd->add_option("--log-dir", f.plan.log_dir, "the children's log directory (as given to start), named in the output");
+  cmd->add_flag("--json", f.json, "one JSON document: an array of room objects (docs/orchestrator.md, \"status\")");
+  return cmd;
+}
+
+int run_status(const StatusFlags& f) {
+  auto plan = build_plan(f.rooms_dir, f.plan, /*warn_socket_dir=*/false);
+  if (!plan) return 2;
+  const auto rooms = collect_status(*plan);
+  if (f.json) {
+    std::cout << status_json(rooms);
+  } else {
+    for (const auto& r : rooms) std::cout << status_line(r) << "\n";
+  }
+  return std::all_of(rooms.begin(), rooms.end(), [](const RoomStatus& r) { return healthy(r); }) ? 0 : 1;
 }
 
 }  // namespace
@@ -211,10 +248,14 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(100, 3600000));
 
+  StatusFlags status_flags;
+  auto* status = add_status_cmd(cli, status_flags);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return cli.exit(e) == 0 ? 0 : 1;
+    const int rc = cli.exit(e);
+    return rc == 0 ? 0 : status->parsed() ? 2 : 1;
   }
 
   wibwob::logging::configure_logging("rooms", *wibwob::logging::parse_format(log_format),
@@ -228,6 +269,7 @@ int main(int argc, char** argv) {
                 << (r.multiplayer ? ", multiplayer: gets a bridge" : ", single-player: no bridge") << ")\n";
     return 0;
   }
+  if (*status) return run_status(status_flags);
   if (*plan_cmd) {
     auto plan = build_plan(plan_dir, plan_flags);
     if (!plan) return 1;

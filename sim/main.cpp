@@ -1,13 +1,18 @@
 // wibwob-sim: runs the deterministic simulator for one or many seeds and
-// prints a summary. A failing seed is printed with the command that replays it.
+// prints a summary and a histogram of settle times. A failing seed is printed
+// with the command that replays it and its timeline is written to a file. On
+// a terminal a progress line is kept up to date below the seeds' lines.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <string>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 
 #include "sim/acceptance.hpp"
+#include "sim/long_run.hpp"
 #include "sim/simulator.hpp"
 #include "wibwob/version.hpp"
 
@@ -50,28 +55,65 @@ struct SeedTotals {
 
 void print_converged(const wibwob::sim::SimReport& r);
 
-// Runs seeds [seed, seed + seeds) and prints a line per seed and a summary.
-int run_seeds(wibwob::sim::SimConfig c, std::uint64_t seed, std::uint64_t seeds, bool verbose, bool quiet) {
-  SeedTotals t;
-  const auto t0 = std::chrono::steady_clock::now();
-  for (std::uint64_t s = seed; s < seed + seeds; ++s) {
-    c.seed = s;
-    auto progress = [&](const std::string& line) {
-      if (verbose) std::cout << "  seed " << s << ": " << line << "\n";
-    };
-    const auto r = wibwob::sim::run_simulation(c, progress);
-    t.add(r);
-    if (r.converged) {
-      if (!quiet) print_converged(r);
-    } else {
-      std::cout << "seed " << s << ": FAILED: " << r.failure << "\n";
-      if (verbose)
-        for (const auto& line : r.trace) std::cout << "    " << line << "\n";
-      std::cout << "  replay: " << wibwob::sim::replay_command(c) << "\n";
-    }
-    std::cout.flush();
+// The progress line on a terminal: redrawn in place at most 10 times a
+// second, cleared before anything else is printed. Off: does nothing.
+class ProgressDisplay {
+ public:
+  explicit ProgressDisplay(bool on) : on_(on) {}
+  void clear() {
+    if (!drawn_) return;
+    std::cout << "\r\033[K" << std::flush;
+    drawn_ = false;
   }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  void draw(const wibwob::sim::RunProgress& p) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!on_ || (p.done < p.total && now - last_ < std::chrono::milliseconds(100))) return;
+    last_ = now;
+    std::cout << "\r\033[K" << wibwob::sim::progress_line(p) << std::flush;
+    drawn_ = true;
+  }
+
+ private:
+  bool on_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+struct RunOptions {
+  bool verbose = false, quiet = false;
+  std::string timeline_dir = ".";
+};
+
+// A failed seed: its failure, the trace (--verbose), the timeline file (the
+// seed run again with its trace kept, unless it was) and the replay command.
+void report_failure(const wibwob::sim::SimConfig& c, const wibwob::sim::SimReport& r, const RunOptions& o) {
+  std::cout << "seed " << c.seed << ": FAILED: " << r.failure << "\n";
+  if (o.verbose)
+    for (const auto& line : r.trace) std::cout << "    " << line << "\n";
+  wibwob::sim::SimReport traced;
+  if (c.keep_trace) {
+    traced = r;
+  } else {
+    auto again = c;
+    again.keep_trace = true;
+    traced = wibwob::sim::run_simulation(again);
+    if (traced.failure != r.failure) std::cout << "  (run again with its trace, it ended: " << traced.failure << ")\n";
+  }
+  try {
+    const auto path = wibwob::sim::write_timeline(o.timeline_dir, c, traced);
+    std::cout << "  timeline: " << path.string() << "\n";
+  } catch (const std::exception& e) {
+    std::cout << "  timeline: not written: " << e.what() << "\n";
+  }
+  std::cout << "  replay: " << wibwob::sim::replay_command(c) << "\n";
+}
+
+void print_totals(const wibwob::sim::SimConfig& c, const SeedTotals& t, const std::vector<std::int64_t>& settles,
+                  double secs) {
+  if (!settles.empty())
+    std::cout << "settle times (virtual ms from the end of the active phase until quiet), converged seeds:\n"
+              << wibwob::sim::settle_histogram(settles);
+  std::cout << wibwob::sim::settle_summary(settles, t.failed) << "\n";
   std::cout << "summary: " << t.ok << " of " << (t.ok + t.failed) << " seeds converged (" << c.instances
             << " instances, " << t.actions << " actions, " << t.faults << " faults, " << t.deltas
             << " deltas; slowest settle " << t.worst_settle << " ms virtual) in " << secs << " s\n";
@@ -79,6 +121,43 @@ int run_seeds(wibwob::sim::SimConfig c, std::uint64_t seed, std::uint64_t seeds,
   if (t.adoption_dups)
     std::cout << "known engine limitation: " << t.adoption_dups
               << " window(s) duplicated by a restarted bridge's re-adoption (see docs/simulator.md)\n";
+}
+
+// Runs seeds [seed, seed + seeds) and prints a line per seed and a summary.
+int run_seeds(wibwob::sim::SimConfig c, std::uint64_t seed, std::uint64_t seeds, const RunOptions& o) {
+  SeedTotals t;
+  std::vector<std::int64_t> settles;
+  ProgressDisplay bar(::isatty(STDOUT_FILENO) == 1);
+  wibwob::sim::RunProgress p{0, seeds, 0, 0, 0};
+  const auto t0 = std::chrono::steady_clock::now();
+  for (std::uint64_t s = seed; s < seed + seeds; ++s) {
+    c.seed = s;
+    auto progress = [&](const std::string& line) {
+      if (!o.verbose) return;
+      bar.clear();
+      std::cout << "  seed " << s << ": " << line << "\n";
+    };
+    const auto r = wibwob::sim::run_simulation(c, progress);
+    t.add(r);
+    if (r.converged) {
+      settles.push_back(r.settled_after.count());
+      if (!o.quiet) {
+        bar.clear();
+        print_converged(r);
+      }
+    } else {
+      bar.clear();
+      report_failure(c, r, o);
+    }
+    std::cout.flush();
+    p.done = s - seed + 1;
+    p.failed = t.failed;
+    p.virtual_ms += (c.active + r.settled_after).count();
+    p.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    bar.draw(p);
+  }
+  bar.clear();
+  print_totals(c, t, settles, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return t.failed ? 1 : 0;
 }
 
@@ -144,8 +223,17 @@ int main(int argc, char** argv) {
                "run the acceptance criteria AC-1..AC-4 over --seeds seeds (default 40) from --seed; one line each");
   cli.add_flag("--verbose", verbose, "print every phase line, and the trace of a failing seed");
   cli.add_flag("--quiet", quiet, "print only the summary");
+  std::string timeline_dir = ".";
+  cli.add_option("--timeline-dir", timeline_dir,
+                 "where a failing seed's timeline goes: DIR/wibwob-sim-seed-<N>.timeline.txt")
+      ->capture_default_str();
+  std::int64_t settle_ms = c.settle_limit.count();
+  cli.add_option("--settle-limit-ms", settle_ms, "after the active phase, the run fails unless quiet within this")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600000));
   CLI11_PARSE(cli, argc, argv);
   c.active = Ms(active_ms);
+  c.settle_limit = Ms(settle_ms);
   c.poll_interval = Ms(poll_ms);
   c.faults = !no_faults;
   c.net_latency_max = Ms(net_ms);
@@ -171,5 +259,5 @@ int main(int argc, char** argv) {
     return run_acceptance_main(a);
   }
 
-  return run_seeds(c, seed, seeds, verbose, quiet);
+  return run_seeds(c, seed, seeds, RunOptions{verbose, quiet, timeline_dir});
 }

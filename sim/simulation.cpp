@@ -312,6 +312,9 @@ void Simulation::frame_at_bridge(Instance& inst, const std::string& text, const 
     if (msg && type == "chat_msg" && (*msg)["text"].is_string()) chat_.delivered(inst.index, (*msg)["text"].get<std::string>());
     if (msg && type == "state_delta") probe_delta_at_bridge(inst, *msg);
   }
+  // Only with keep_trace (as the engine's log lines): the hash of a run
+  // without a trace stays what it was.
+  if (cfg_.keep_trace) trace("i" + std::to_string(inst.index) + " <room " + text.substr(0, 200));
   apply(inst, inst.engine->on_room_message(text, now_));
 }
 
@@ -352,6 +355,7 @@ std::string replay_command(const SimConfig& c) {
     << " --faults-per-second " << c.faults_per_second << " --app-tick-ms " << c.app_tick.count()
     << " --chat-per-second " << c.chat_per_second << (c.faults ? "" : " --no-faults") << (c.chat ? "" : " --no-chat")
     << (c.desktop_actions ? "" : " --no-desktop-actions") << (c.id_reuse ? "" : " --no-id-reuse");
+  if (c.settle_limit != SimConfig{}.settle_limit) o << " --settle-limit-ms " << c.settle_limit.count();
   if (c.recovery)
     o << " --recovery " << (c.recovery->kind == RecoveryProbe::Kind::drop ? "drop" : "room-restart")
       << " --recovery-at-ms " << c.recovery->at.count() << " --server-down-ms " << c.recovery->server_down.count();

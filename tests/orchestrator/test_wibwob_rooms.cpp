@@ -3,14 +3,18 @@
 // environment and stays alive. Everything lives in a fresh temp dir; every
 // wait is a poll of an observable fact with a deadline.
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <sstream>
 #include <thread>
 
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -394,4 +398,161 @@ TEST(OrchRooms, PlanNamesTheLogFilesAndBadLogOptionsAreClearErrors) {
         << read(d / "err");
     EXPECT_EQ(read(d / "err").find("starting app"), std::string::npos);
   }
+}
+
+namespace {
+
+// A stand-in for a bridge's status socket: every connection gets `answer`
+// and is closed (`hold` keeps it open, silent, until the server stops).
+class FakeStatusServer {
+ public:
+  FakeStatusServer(const fs::path& path, std::string answer, bool hold = false)
+      : path_(path), answer_(std::move(answer)), hold_(hold) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 8) != 0)
+      throw std::runtime_error("cannot listen on " + path.string());
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~FakeStatusServer() {
+    ::shutdown(fd_, SHUT_RDWR);  // accept() returns at once: the thread ends
+    thread_.join();
+    for (int c : held_) ::close(c);
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+
+ private:
+  void serve() {
+    for (;;) {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;  // shut down
+      if (hold_) {
+        held_.push_back(c);
+        continue;
+      }
+      for (std::size_t off = 0; off < answer_.size();) {
+        const auto n = ::send(c, answer_.data() + off, answer_.size() - off, MSG_NOSIGNAL);
+        if (n <= 0) break;  // the client stopped reading
+        off += static_cast<std::size_t>(n);
+      }
+      ::close(c);
+    }
+  }
+  fs::path path_;
+  std::string answer_;
+  bool hold_;
+  int fd_ = -1;
+  std::vector<int> held_;
+  std::thread thread_;
+};
+
+const char* kHealthyStatus =
+    R"({"connected":true,"synced":true,"room_version":17,"windows_synced":3,"pending_deltas":0,"not_created":[],)"
+    R"("held_over_bound":0,"ipc_errors":0,"room_errors":0,"last_error":null,"uptime_s":65,"origin":"b41",)"
+    R"("room_url":"ws://127.0.0.1:1999/parties/main/shared-space"})"
+    "\n";
+
+struct StatusRun {
+  int exit = -1;
+  std::string out, err;
+};
+
+StatusRun rooms_status(const fs::path& d, bool json = false) {
+  std::vector<std::string> args = {WIBWOB_ROOMS_BIN, "status", (d / "rooms").string(), "--socket-dir", d.string()};
+  if (json) args.push_back("--json");
+  StatusRun r;
+  {
+    Child c(args, d / "status.out", d / "status.err");
+    if (!wait_until([&] { return c.exited(); }) || !WIFEXITED(*c.status)) return r;
+    r.exit = WEXITSTATUS(*c.status);
+  }
+  r.out = read(d / "status.out");
+  r.err = read(d / "status.err");
+  return r;
+}
+
+}  // namespace
+
+// Issue 11, item 2: `wibwob-rooms status` over real sockets: fakewibwob as
+// each room's app, a fake bridge status socket written here.
+TEST(OrchRoomsStatus, SaysPerRoomWhetherAppAndBridgeAreHealthy) {
+  TempDir tmp;
+  const fs::path d = tmp.path();
+  write_rooms(d, {{"shared.md", kShared}, {"solo.md", kSolo}});
+  auto app = [&](const char* inst) {
+    const std::string sock = (d / ("wibwob_" + std::string(inst) + ".sock")).string();
+    return std::make_unique<Child>(
+        std::vector<std::string>{FAKEWIBWOB_BIN, "--socket", sock, "--ui-tick-ms", "0", "--remove-socket-on-exit"},
+        d / (std::string(inst) + ".out"), d / (std::string(inst) + ".err"));
+  };
+  auto app41 = app("41"), app42 = app("42");
+  ASSERT_TRUE(wait_until([&] { return fs::exists(d / "wibwob_41.sock") && fs::exists(d / "wibwob_42.sock"); }));
+  const fs::path bridge_sock = d / "wibwob_41.bridge.sock";
+
+  {  // healthy
+    FakeStatusServer bridge(bridge_sock, kHealthyStatus);
+    auto r = rooms_status(d);
+    EXPECT_EQ(r.exit, 0) << r.out << r.err;
+    EXPECT_EQ(r.out,
+              "shared (instance 41): ok; app up; bridge connected, synced, room version 17, 3 windows, 0 pending, up "
+              "1m05s, last error: none\nsolo (instance 42): ok; app up; single-player (no bridge)\n");
+    auto j = rooms_status(d, /*json=*/true);
+    EXPECT_EQ(j.exit, 0);
+    EXPECT_NE(j.out.find(R"("healthy":true,"app":{"socket":")" + (d / "wibwob_41.sock").string()), std::string::npos)
+        << j.out;
+    EXPECT_NE(j.out.find(R"("state":"ok","error":null,"log":")" + (d / "rooms/logs/shared.bridge.log").string()),
+              std::string::npos)
+        << j.out;
+  }
+  {  // bridge not running: no socket
+    auto r = rooms_status(d);
+    EXPECT_EQ(r.exit, 1);
+    EXPECT_NE(r.out.find("shared (instance 41): UNHEALTHY; app up; bridge not running (" + bridge_sock.string() +
+                         ": No such file or directory)"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("solo (instance 42): ok"), std::string::npos) << r.out;
+  }
+  {  // garbage, with a terminal escape: a clear line, no escape byte printed
+    FakeStatusServer bridge(bridge_sock, "\x1b[2J<html>oops</html>\n");
+    auto r = rooms_status(d);
+    EXPECT_EQ(r.exit, 1);
+    EXPECT_NE(r.out.find("shared (instance 41): UNHEALTHY; app up; bridge: bad status (not JSON: ?[2J<html>"),
+              std::string::npos)
+        << r.out;
+    EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
+  }
+  {  // an endless answer is cut at 64 KiB
+    FakeStatusServer bridge(bridge_sock, std::string(1 << 20, '{'));
+    auto r = rooms_status(d);
+    EXPECT_EQ(r.exit, 1);
+    EXPECT_NE(r.out.find("bridge: bad status (answer longer than 65536 bytes)"), std::string::npos) << r.out;
+  }
+  {  // a bridge that accepts and never answers: the read deadline
+    FakeStatusServer bridge(bridge_sock, "", /*hold=*/true);
+    auto r = rooms_status(d);
+    EXPECT_EQ(r.exit, 1);
+    EXPECT_NE(r.out.find("bridge: bad status (no complete answer within 1000 ms)"), std::string::npos) << r.out;
+  }
+  {  // app down: the solo app stops (and removes its socket)
+    FakeStatusServer bridge(bridge_sock, kHealthyStatus);
+    ASSERT_EQ(::kill(app42->pid, SIGTERM), 0);
+    ASSERT_TRUE(wait_until([&] { return app42->exited(); }));
+    auto r = rooms_status(d);
+    EXPECT_EQ(r.exit, 1);
+    EXPECT_NE(r.out.find("shared (instance 41): ok"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("solo (instance 42): UNHEALTHY; app DOWN (" + (d / "wibwob_42.sock").string() + ": "),
+              std::string::npos)
+        << r.out;
+  }
+  // Usage errors: exit 2.
+  Child bad({WIBWOB_ROOMS_BIN, "status", (d / "rooms").string(), "--no-such-flag"}, d / "out", d / "err");
+  ASSERT_TRUE(wait_until([&] { return bad.exited(); }));
+  EXPECT_EQ(WEXITSTATUS(*bad.status), 2);
+  Child none({WIBWOB_ROOMS_BIN, "status", (d / "missing").string()}, d / "out", d / "err");
+  ASSERT_TRUE(wait_until([&] { return none.exited(); }));
+  EXPECT_EQ(WEXITSTATUS(*none.status), 2);
 }

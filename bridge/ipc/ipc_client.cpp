@@ -11,10 +11,12 @@
 #include <boost/asio/write.hpp>
 
 #include "protocol/ipc.hpp"
+#include "net/within.hpp"
 
 namespace wibwob::bridge {
 
 namespace asio = boost::asio;
+using net::within;
 using namespace asio::experimental::awaitable_operators;
 using unix_socket = asio::local::stream_protocol::socket;
 using boost::system::error_code;
@@ -28,16 +30,6 @@ std::string default_socket_path(const std::optional<std::string>& instance) {
 namespace {
 
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-
-// Runs `op` with a deadline; nullopt when the deadline passed first (the
-// operation is cancelled by the || operator).
-template <class T>
-asio::awaitable<std::optional<T>> within(std::chrono::milliseconds limit, asio::awaitable<T> op) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, limit);
-  auto r = co_await (std::move(op) || timer.async_wait(tuple_awaitable));
-  if (r.index() == 0) co_return std::move(std::get<0>(r));
-  co_return std::nullopt;
-}
 
 IpcOutcome failure(IpcFailure f, std::string text) { return IpcOutcome{f, std::move(text)}; }
 

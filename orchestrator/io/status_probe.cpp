@@ -1,4 +1,5 @@
 #include "orchestrator/io/status_probe.hpp"
+#include "net/within.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -15,20 +16,11 @@ namespace wibwob::orchestrator {
 namespace {
 
 namespace asio = boost::asio;
+using net::within;
 using namespace asio::experimental::awaitable_operators;
 using unix_socket = asio::local::stream_protocol::socket;
 using boost::system::error_code;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-
-// Runs `op` with a deadline; nullopt when the deadline passed first (the
-// operation is cancelled by the || operator).
-template <class T>
-asio::awaitable<std::optional<T>> within(Ms limit, asio::awaitable<T> op) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, limit);
-  auto r = co_await (std::move(op) || timer.async_wait(tuple_awaitable));
-  if (r.index() == 0) co_return std::move(std::get<0>(r));
-  co_return std::nullopt;
-}
 
 // Connects `s` to `path`; an error text, empty on success.
 asio::awaitable<std::string> connect(unix_socket& s, const std::string& path, Ms limit) {

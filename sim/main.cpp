@@ -5,12 +5,14 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
+#include "common/logging.hpp"
 #include "sim/acceptance.hpp"
 #include "sim/long_run.hpp"
 #include "sim/simulator.hpp"
@@ -53,7 +55,7 @@ struct SeedTotals {
   }
 };
 
-void print_converged(const wibwob::sim::SimReport& r);
+void print_converged(const wibwob::sim::SimReport& r, bool json);
 
 // The progress line on a terminal: redrawn in place at most 10 times a
 // second, cleared before anything else is printed. Off: does nothing.
@@ -82,11 +84,24 @@ class ProgressDisplay {
 struct RunOptions {
   bool verbose = false, quiet = false;
   std::string timeline_dir = ".";
+  bool json = false;  // --log-format json: one JSON object per result line (common/logging.hpp)
 };
+
+using wibwob::logging::log_fields;
+std::string hex(std::uint64_t v) {
+  std::ostringstream o;
+  o << std::hex << v;
+  return o.str();
+}
 
 // A failed seed: its failure, the trace (--verbose), the timeline file (the
 // seed run again with its trace kept, unless it was) and the replay command.
 void report_failure(const wibwob::sim::SimConfig& c, const wibwob::sim::SimReport& r, const RunOptions& o) {
+  if (o.json) {
+    log_fields(spdlog::level::err, "seed failed",
+               {{"seed", std::to_string(c.seed)}, {"failure", r.failure}, {"replay", wibwob::sim::replay_command(c)}});
+    return;
+  }
   std::cout << "seed " << c.seed << ": FAILED: " << r.failure << "\n";
   if (o.verbose)
     for (const auto& line : r.trace) std::cout << "    " << line << "\n";
@@ -109,7 +124,15 @@ void report_failure(const wibwob::sim::SimConfig& c, const wibwob::sim::SimRepor
 }
 
 void print_totals(const wibwob::sim::SimConfig& c, const SeedTotals& t, const std::vector<std::int64_t>& settles,
-                  double secs) {
+                  double secs, bool json) {
+  if (json) {
+    log_fields(t.failed ? spdlog::level::err : spdlog::level::info, "summary",
+               {{"converged", std::to_string(t.ok)}, {"failed", std::to_string(t.failed)},
+                {"instances", std::to_string(c.instances)}, {"actions", std::to_string(t.actions)},
+                {"faults", std::to_string(t.faults)}, {"deltas", std::to_string(t.deltas)},
+                {"slowest_settle_ms", std::to_string(t.worst_settle)}, {"wall_s", std::to_string(secs)}});
+    return;
+  }
   if (!settles.empty())
     std::cout << "settle times (virtual ms from the end of the active phase until quiet), converged seeds:\n"
               << wibwob::sim::settle_histogram(settles);
@@ -127,7 +150,7 @@ void print_totals(const wibwob::sim::SimConfig& c, const SeedTotals& t, const st
 int run_seeds(wibwob::sim::SimConfig c, std::uint64_t seed, std::uint64_t seeds, const RunOptions& o) {
   SeedTotals t;
   std::vector<std::int64_t> settles;
-  ProgressDisplay bar(::isatty(STDOUT_FILENO) == 1);
+  ProgressDisplay bar(!o.json && ::isatty(STDOUT_FILENO) == 1);
   wibwob::sim::RunProgress p{0, seeds, 0, 0, 0};
   const auto t0 = std::chrono::steady_clock::now();
   for (std::uint64_t s = seed; s < seed + seeds; ++s) {
@@ -143,7 +166,7 @@ int run_seeds(wibwob::sim::SimConfig c, std::uint64_t seed, std::uint64_t seeds,
       settles.push_back(r.settled_after.count());
       if (!o.quiet) {
         bar.clear();
-        print_converged(r);
+        print_converged(r, o.json);
       }
     } else {
       bar.clear();
@@ -157,11 +180,19 @@ int run_seeds(wibwob::sim::SimConfig c, std::uint64_t seed, std::uint64_t seeds,
     bar.draw(p);
   }
   bar.clear();
-  print_totals(c, t, settles, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  print_totals(c, t, settles, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), o.json);
   return t.failed ? 1 : 0;
 }
 
-void print_converged(const wibwob::sim::SimReport& r) {
+void print_converged(const wibwob::sim::SimReport& r, bool json) {
+  if (json) {
+    log_fields(spdlog::level::info, "seed converged",
+               {{"seed", std::to_string(r.seed)}, {"settled_ms", std::to_string(r.settled_after.count())},
+                {"actions", std::to_string(r.actions)}, {"faults", std::to_string(r.faults)},
+                {"deltas", std::to_string(r.deltas_sent)}, {"room_windows", std::to_string(r.room_windows)},
+                {"trace", hex(r.trace_hash)}});
+    return;
+  }
   std::cout << "seed " << r.seed << ": converged in " << r.settled_after.count() << " ms after " << r.actions
             << " actions, " << r.faults << " faults, " << r.deltas_sent << " deltas; " << r.room_windows
             << " windows in the room"
@@ -170,15 +201,27 @@ void print_converged(const wibwob::sim::SimReport& r) {
             << " (trace " << std::hex << r.trace_hash << std::dec << ")\n";
 }
 
-int run_acceptance_main(const wibwob::sim::AcceptanceConfig& a) {
+int run_acceptance_main(const wibwob::sim::AcceptanceConfig& a, bool json) {
   const auto t0 = std::chrono::steady_clock::now();
   bool all = true;
   for (const auto& r : wibwob::sim::run_acceptance(a)) {
+    if (json) {
+      log_fields(r.pass ? spdlog::level::info : spdlog::level::err, r.line,
+                 {{"criterion", r.name}, {"pass", r.pass ? "true" : "false"}});
+      all = all && r.pass;
+      continue;
+    }
     std::cout << r.line << "\n";
     for (const auto& f : r.failures) std::cout << "  " << f << "\n";
     all = all && r.pass;
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (json) {
+    log_fields(all ? spdlog::level::info : spdlog::level::err, all ? "all four criteria pass" : "acceptance FAILED",
+               {{"seeds", std::to_string(a.seeds)}, {"first_seed", std::to_string(a.first_seed)},
+                {"instances", std::to_string(a.instances)}, {"wall_s", std::to_string(secs)}});
+    return all ? 0 : 1;
+  }
   std::cout << "acceptance: " << (all ? "all four criteria pass" : "FAILED") << " (" << a.seeds << " seeds from "
             << a.first_seed << ", " << a.instances << " instances, " << secs << " s)\n";
   return all ? 0 : 1;
@@ -231,7 +274,13 @@ int main(int argc, char** argv) {
   cli.add_option("--settle-limit-ms", settle_ms, "after the active phase, the run fails unless quiet within this")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600000));
+  std::string log_format = "text";
+  cli.add_option("--log-format", log_format,
+                 "text (a report for people), or json: one object per seed, criterion and summary (docs/simulator.md)")
+      ->capture_default_str()->check(CLI::IsMember({"text", "json"}));
   CLI11_PARSE(cli, argc, argv);
+  const bool json = log_format == "json";
+  if (json) wibwob::logging::configure_logging("sim", wibwob::logging::Format::json, spdlog::level::info);
   c.active = Ms(active_ms);
   c.settle_limit = Ms(settle_ms);
   c.poll_interval = Ms(poll_ms);
@@ -256,8 +305,8 @@ int main(int argc, char** argv) {
     if (cli.count("--seeds")) a.seeds = seeds;
     if (cli.count("--instances")) a.instances = c.instances;
     a.id_reuse = c.id_reuse;
-    return run_acceptance_main(a);
+    return run_acceptance_main(a, json);
   }
 
-  return run_seeds(c, seed, seeds, RunOptions{verbose, quiet, timeline_dir});
+  return run_seeds(c, seed, seeds, RunOptions{verbose, quiet, timeline_dir, json});
 }

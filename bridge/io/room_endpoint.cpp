@@ -26,7 +26,13 @@ protocol::Result<RoomEndpoint> parse_room_endpoint(const std::string& server, co
   e.host = std::string(u->host_address());
   if (e.host.empty()) return make_error(Errc::bad_value, "no host in '" + server + "'");
   e.port = u->has_port() ? std::string(u->port()) : (e.tls ? "443" : "80");
+  const bool digits = !e.port.empty() && e.port.size() <= 5 && e.port.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits || std::stoi(e.port) < 1 || std::stoi(e.port) > 65535)
+    return make_error(Errc::bad_value, "port '" + e.port + "' in '" + server + "' is not 1..65535");
   std::string base(u->encoded_path());
+  // Boost.URL 1.81 takes "http://h:12ab" as port 12 and path "ab".
+  if (!base.empty() && base[0] != '/')
+    return make_error(Errc::bad_value, "'" + server + "' is not a URL (text after the host or port)");
   while (!base.empty() && base.back() == '/') base.pop_back();
   // The room becomes one path segment: encode everything but unreserved.
   const std::string encoded = boost::urls::encode(room, boost::urls::unreserved_chars);

@@ -318,7 +318,4 @@ void Server::restart(std::vector<OpenSpec> layout, Millis down) {
   }
 }
 
-// --- control plane transport ------------------------------------------------------
-
-
 }  // namespace wibwob::fakewibwob

@@ -1,6 +1,8 @@
 #include "mockparty/server/server.hpp"
 #include "net/spawn.hpp"
 
+#include <boost/uuid/uuid_io.hpp>
+
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,7 +51,6 @@ std::int64_t now_epoch_ms() {
       .count();
 }
 
-// Surprises in a coroutine are logged with context; cancellation is normal.
 // Completion handler for the server's coroutines (net/spawn.hpp): an
 // exception is a bug, printed and rethrown so the binary exits non-zero.
 auto log_exceptions(std::string what) { return net::fail_loudly(std::move(what)); }
@@ -341,7 +342,7 @@ Server::Server(asio::io_context& io, ServerConfig config)
                  if (exit_after) r.after_write = [this, code = req.value("code", 0)] { stop(code); };
                  return r;
                }),
-      resume_timer_(io), rng_(std::random_device{}()) {}
+      resume_timer_(io) {}
 
 Server::~Server() = default;
 
@@ -349,23 +350,8 @@ std::string Server::url() const {
   return std::string(tls() ? "wss://" : "ws://") + config_.host + ":" + std::to_string(port_);
 }
 
-std::string Server::random_uuid() {
-  std::array<unsigned char, 16> b{};
-  for (std::size_t i = 0; i < b.size(); i += 8) {
-    auto v = rng_();
-    for (std::size_t k = 0; k < 8; ++k) b[i + k] = static_cast<unsigned char>(v >> (8 * k));
-  }
-  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string s;
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
-    s += hex[b[i] >> 4];
-    s += hex[b[i] & 0x0F];
-  }
-  return s;
-}
+// A random (version 4) UUID, as PartyKit gives a connection without `_pk`.
+std::string Server::random_uuid() { return boost::uuids::to_string(uuids_()); }
 
 std::optional<std::string> Server::start() {
   if (auto err = log_.open(config_.log_path)) return err;

@@ -43,6 +43,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/uuid/random_generator.hpp>
 
 #include "mockparty/core/party_core.hpp"
 #include "net/control_channel.hpp"
@@ -139,7 +140,7 @@ class Server {
   bool refuse_upgrades_ = false;
   std::chrono::milliseconds delay_{0};
   SocketId last_socket_ = 0;
-  std::mt19937_64 rng_;
+  boost::uuids::random_generator uuids_;
   std::map<SocketId, std::shared_ptr<Connection>> conns_;
   // Sockets before the upgrade (TLS/HTTP phase).
   std::shared_ptr<std::set<int>> handshaking_ = std::make_shared<std::set<int>>();

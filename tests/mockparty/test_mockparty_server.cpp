@@ -487,6 +487,12 @@ TEST_F(MockpartyServer, RefuseUpgrades) {
     server->control(Json{{"op", "refuse_upgrades"}, {"on", false}});
     auto ok = co_await connect(server->port(), "/party/r");
     EXPECT_EQ((co_await recv(*ok))["type"], "state_sync");
+    // Without `_pk` the connection id is a random version-4 UUID, as PartyKit's.
+    const Json presence = co_await recv(*ok);
+    EXPECT_TRUE(presence["self"].is_string()) << presence.dump();
+    EXPECT_TRUE(std::regex_match(presence.value("self", std::string()),
+                                 std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
+        << presence.dump();
   });
 }
 

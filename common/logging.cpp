@@ -15,6 +15,20 @@ namespace {
 // synchronous: the formatter runs inside the log call).
 thread_local const Fields* current_fields = nullptr;
 
+}  // namespace
+
+spdlog::level::level_enum to_spdlog(LogLevel l) noexcept {
+  switch (l) {
+    case LogLevel::debug: return spdlog::level::debug;
+    case LogLevel::info: return spdlog::level::info;
+    case LogLevel::warn: return spdlog::level::warn;
+    case LogLevel::error: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+namespace {
+
 std::string_view level_name(spdlog::level::level_enum l) {
   switch (l) {
     case spdlog::level::trace: return "trace";

@@ -18,6 +18,7 @@
 // `wibwob_common`.
 #pragma once
 
+#include "common/log_level.hpp"
 #include <chrono>
 #include <optional>
 #include <string>
@@ -30,6 +31,9 @@
 namespace wibwob::logging {
 
 enum class Format { text, json };
+
+// The project's one LogLevel (common/log_level.hpp) as spdlog's.
+spdlog::level::level_enum to_spdlog(LogLevel l) noexcept;
 
 // "text" or "json"; nullopt for anything else.
 std::optional<Format> parse_format(std::string_view s) noexcept;

@@ -13,6 +13,7 @@
 
 #include "bridge/core/status.hpp"
 #include "bridge/io/cancellation.hpp"
+#include "common/logging.hpp"
 #include "net/control_channel.hpp"
 
 namespace wibwob::bridge {
@@ -29,20 +30,6 @@ std::string describe(const EngineStats& s) {
          std::to_string(s.resyncs) + ", app restarts " + std::to_string(s.app_restarts) + ", chat in/out " +
          std::to_string(s.chat_in) + "/" + std::to_string(s.chat_out);
 }
-
-namespace {
-
-spdlog::level::level_enum to_spdlog(LogLevel l) {
-  switch (l) {
-    case LogLevel::debug: return spdlog::level::debug;
-    case LogLevel::info: return spdlog::level::info;
-    case LogLevel::warn: return spdlog::level::warn;
-    case LogLevel::error: return spdlog::level::err;
-  }
-  return spdlog::level::info;
-}
-
-}  // namespace
 
 Runtime::Runtime(asio::io_context& io, BridgeConfig config)
     : io_(io),
@@ -121,7 +108,7 @@ void Runtime::execute(Effects fx) {
     } else if (auto* close = std::get_if<effect::CloseRoom>(&e)) {
       room_.close(std::move(close->reason));
     } else if (auto* log = std::get_if<effect::Log>(&e)) {
-      spdlog::log(to_spdlog(log->level), "{}", log->text);
+      spdlog::log(logging::to_spdlog(log->level), "{}", log->text);
       if (log->level == LogLevel::warn || log->level == LogLevel::error) last_error_ = log->text;
     }
   }
@@ -164,6 +151,7 @@ struct Unlink {
 
 }  // namespace
 
+// Answers each connection with one status object, then closes it.
 asio::awaitable<void> Runtime::status_server() {
   if (cfg_.status_socket.empty()) co_return;
   asio::local::stream_protocol::acceptor acceptor(io_);

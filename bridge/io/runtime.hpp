@@ -1,6 +1,6 @@
 // Runtime: drives one SyncEngine with real sockets and a real clock.
 //
-// Structure (docs/bridge.md): run() is one scope of five loops joined with
+// Structure (docs/bridge.md): run() is one scope of six loops joined with
 // `&&`; each owns what it touches and they talk only through mailboxes.
 //  - the event loop is the only caller of the engine: it waits for the next
 //    event or the engine's deadline, feeds the engine and executes the

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "common/backoff.hpp"
+#include "common/log_level.hpp"
 #include "orchestrator/core/plan.hpp"
 
 namespace wibwob::orchestrator {
@@ -50,7 +51,7 @@ struct SupervisorConfig {
 
 enum class Role { app, bridge };
 enum class Sig { term, kill };
-enum class Level { debug, info, warn, error };
+using Level = wibwob::LogLevel;  // common/log_level.hpp
 const char* to_string(Role r) noexcept;
 
 // A health probe's reply as the shell saw it: delivered = a line came back

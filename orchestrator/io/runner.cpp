@@ -120,10 +120,7 @@ void Runner::apply(Effects effects) {
         if (!ec) apply(sup_.on_timer(now()));
       });
     } else if (auto* l = std::get_if<effect::Log>(&e)) {
-      const auto level = l->level == Level::debug  ? spdlog::level::debug
-                         : l->level == Level::info ? spdlog::level::info
-                         : l->level == Level::warn ? spdlog::level::warn
-                                                   : spdlog::level::err;
+      const auto level = logging::to_spdlog(l->level);
       if (l->room.empty())
         spdlog::log(level, "{}", l->text);
       else

@@ -65,3 +65,33 @@ def test_the_status_socket_goes_away_with_the_bridge(party, make_app, make_bridg
     wait_until(lambda: os.path.exists(path), 10, "the status socket")
     assert bridge.stop() == 0
     assert not os.path.exists(path)
+
+
+def serve_once(path, payload: bytes):
+    """A Unix socket that answers one connection with `payload`, then closes."""
+    import threading
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(path)
+    srv.listen(1)
+
+    def run():
+        conn, _ = srv.accept()
+        with conn:
+            if payload:
+                conn.sendall(payload)
+        srv.close()
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def test_status_from_something_that_is_not_a_bridge_is_a_clear_error(workdir):
+    for i, payload in enumerate([b"garbage\n", b"[1,2,3]\n", b"{\"synced\":", b""]):
+        path = str(workdir / f"fake{i}.bridge.sock")
+        t = serve_once(path, payload)
+        out = subprocess.run([str(bin_dir() / "wibwob-bridge"), "--status", path], capture_output=True, text=True,
+                             timeout=10)
+        t.join(5)
+        assert out.returncode == 1, payload
+        assert "did not answer with a status object" in out.stderr, (payload, out.stderr)

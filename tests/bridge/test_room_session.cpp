@@ -107,6 +107,13 @@ class RoomSession : public ::testing::Test {
     }
   }
 
+  // Starts the session, asks it to connect and waits for the connection.
+  bool open_session(RoomSessionConfig c) {
+    start_session(std::move(c));
+    session->connect();
+    return wait_opened();
+  }
+
   template <class T>
   std::size_t count() const {
     return static_cast<std::size_t>(
@@ -142,9 +149,7 @@ class RoomSession : public ::testing::Test {
 
 TEST_F(RoomSession, OpensReceivesTheStateAndSends) {
   start_server();
-  start_session(config_for(server->url()));
-  session->connect();
-  ASSERT_TRUE(wait_opened());
+  ASSERT_TRUE(open_session(config_for(server->url())));
   EXPECT_TRUE(run_until(io, [&] { return frames_of_type("state_sync") == 1; }));
   EXPECT_TRUE(round_trip());
   EXPECT_EQ(count<room_event::Closed>(), 0u);
@@ -158,9 +163,7 @@ TEST_F(RoomSession, CloseThenConnectLeavesTheNewerConnectionAlone) {
   start_server();
   auto cfg = config_for(server->url());
   cfg.close_timeout = 200ms;
-  start_session(cfg);
-  session->connect();
-  ASSERT_TRUE(wait_opened());
+  ASSERT_TRUE(open_session(cfg));
   session->close("first one done");
   session->connect();
   ASSERT_TRUE(wait_opened(2));
@@ -176,9 +179,7 @@ TEST_F(RoomSession, CloseWhileWritesAreQueuedFlushesThemThenCloses) {
   mockparty::ServerConfig sc;
   sc.log_path = dir / "messages.jsonl";
   start_server(sc);
-  start_session(config_for(server->url()));
-  session->connect();
-  ASSERT_TRUE(wait_opened());
+  ASSERT_TRUE(open_session(config_for(server->url())));
   ASSERT_TRUE(run_until(io, [&] { return frames_of_type("state_sync") == 1; }));
   for (int i = 0; i < 20; ++i) session->send(R"({"type":"ping"})");
   session->close("bye");
@@ -209,9 +210,7 @@ TEST_F(RoomSession, AFullWriteQueueClosesTheConnection) {
   start_server();
   auto cfg = config_for(server->url());
   cfg.max_queue = 8;
-  start_session(cfg);
-  session->connect();
-  ASSERT_TRUE(wait_opened());
+  ASSERT_TRUE(open_session(cfg));
   for (int i = 0; i < 30; ++i) session->send(R"({"type":"ping"})");
   ASSERT_TRUE(wait_closed());
   EXPECT_EQ(last_close_reason(), "send queue full (8 frames)");
@@ -240,9 +239,7 @@ TEST_F(RoomSession, IdleTimeoutKeepsALivePeer) {
   start_server();
   auto cfg = config_for(server->url());
   cfg.idle_timeout = 400ms;
-  start_session(cfg);
-  session->connect();
-  ASSERT_TRUE(wait_opened());
+  ASSERT_TRUE(open_session(cfg));
   // mockparty answers the keep-alive pings: the connection outlives many idle periods.
   run_for(io, 5 * cfg.idle_timeout);
   EXPECT_EQ(count<room_event::Closed>(), 0u);
@@ -256,9 +253,7 @@ TEST_F(RoomSession, IdleTimeoutDropsAPeerThatStoppedAnswering) {
   auto cfg = config_for("ws://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()));
   cfg.idle_timeout = 400ms;
   cfg.close_timeout = 100ms;
-  start_session(cfg);
-  session->connect();
-  ASSERT_TRUE(wait_opened());
+  ASSERT_TRUE(open_session(cfg));
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(wait_closed(1, 5s));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
@@ -270,9 +265,7 @@ TEST_F(RoomSession, AServerThatNeverAnswersTheCloseCostsOnlyTheCloseTimeout) {
   start_server();  // mockparty's default is the real server: no close reply
   auto cfg = config_for(server->url());
   cfg.close_timeout = 300ms;
-  start_session(cfg);
-  session->connect();
-  ASSERT_TRUE(wait_opened());
+  ASSERT_TRUE(open_session(cfg));
   const auto t0 = std::chrono::steady_clock::now();
   session->close("done");
   ASSERT_TRUE(wait_closed());
@@ -286,9 +279,7 @@ TEST_F(RoomSession, CancellationClosesTheConnectionAndEndsRun) {
   start_server();
   auto cfg = config_for(server->url());
   cfg.close_timeout = 200ms;
-  start_session(cfg);
-  session->connect();
-  ASSERT_TRUE(wait_opened());
+  ASSERT_TRUE(open_session(cfg));
   ASSERT_TRUE(run_until(io, [&] { return server->connection_count() == 1; }));
   stop.emit(asio::cancellation_type::terminal);
   ASSERT_TRUE(run_until(io, [&] { return finished; }, 3s));
@@ -331,9 +322,7 @@ TEST_F(RoomSession, TlsWorksWithTheCaFile) {
   start_tls_server("server.pem", "server.key");
   auto cfg = config_for(https_url("127.0.0.1"));
   cfg.ca_file = dir / "ca.pem";
-  start_session(cfg);
-  session->connect();
-  ASSERT_TRUE(wait_opened());
+  ASSERT_TRUE(open_session(cfg));
   EXPECT_TRUE(round_trip());
 }
 

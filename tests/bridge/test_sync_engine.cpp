@@ -25,6 +25,7 @@ namespace {
 struct Harness {
   explicit Harness(std::string origin = "A", fakewibwob::FakeApp* shared_app = nullptr)
       : engine(config(std::move(origin))), app(shared_app ? shared_app : &own_app) {}
+  explicit Harness(const bridge::EngineConfig& c) : engine(c), app(&own_app) {}
 
   static bridge::EngineConfig config(std::string origin) {
     bridge::EngineConfig c;
@@ -100,6 +101,16 @@ struct Harness {
   int connects = 0;
   int closes = 0;
 };
+
+// A room state of n verse windows "X:w10", "X:w11", ... from another instance.
+Json peer_windows(int n) {
+  Json windows = Json::object();
+  for (int i = 0; i < n; ++i) {
+    const std::string id = "X:w" + std::to_string(i + 10);
+    windows[id] = Json{{"id", id}, {"type", "verse"}, {"x", i}, {"y", i}, {"w", 20}, {"h", 10}, {"path", nullptr}};
+  }
+  return windows;
+}
 
 fakewibwob::OpenSpec spec(std::string type, int x, int y, int w, int h) {
   fakewibwob::OpenSpec s;
@@ -438,8 +449,7 @@ TEST(SyncEngine, UnparsableGetStateIsSkippedAndRetried) {
 TEST(SyncEngine, ChatAndPresenceAreRelayed) {
   bridge::EngineConfig c = Harness::config("A");
   c.relay_chat = true;
-  Harness h;
-  h.engine = SyncEngine(c);
+  Harness h(c);
   ASSERT_TRUE(h.app->open(spec("room_chat", 0, 0, 40, 20)).ok());
   h.app->set_display_name("amber-fox");
   h.start();
@@ -480,8 +490,7 @@ TEST(SyncEngine, PathWindowsFromTheRoomAreNotOpenedByDefault) {
 TEST(SyncEngine, PathWindowsOpenOnlyInsideTheAllowedFolders) {
   bridge::EngineConfig c = Harness::config("A");
   c.paths = bridge::PathPolicy({"/home/a"}, nullptr);  // lexical resolution
-  Harness h;
-  h.engine = SyncEngine(c);
+  Harness h(c);
   h.start();
   auto tv = [](const std::string& id, const std::string& path) {
     Json w = window(id, "text_view", 1, 1);
@@ -503,15 +512,9 @@ TEST(SyncEngine, PathWindowsOpenOnlyInsideTheAllowedFolders) {
 TEST(SyncEngine, WindowsFromTheRoomAreBoundedAndTheRestFollowWhenThereIsRoom) {
   bridge::EngineConfig c = Harness::config("A");
   c.max_room_windows = 5;
-  Harness h;
-  h.engine = SyncEngine(c);
+  Harness h(c);
   h.start();
-  Json windows = Json::object();
-  for (int i = 0; i < 12; ++i) {
-    const std::string id = "X:w" + std::to_string(i + 10);
-    windows[id] = window(id, "verse", i, i);
-  }
-  h.open_room(Json{{"windows", windows}, {"version", 12}});
+  h.open_room(Json{{"windows", peer_windows(12)}, {"version", 12}});
   h.advance(Ms(2000));
   EXPECT_EQ(h.app->desktop().windows().size(), 5u);
   EXPECT_EQ(h.engine.stats().over_window_bound, 7u);
@@ -533,15 +536,9 @@ TEST(SyncEngine, IpcRequestsStayWithinTheRateBound) {
   bridge::EngineConfig c = Harness::config("A");
   c.max_ipc_per_second = 10;
   c.ipc_burst = 3;
-  Harness h;
-  h.engine = SyncEngine(c);
+  Harness h(c);
   h.start();
-  Json windows = Json::object();
-  for (int i = 0; i < 40; ++i) {
-    const std::string id = "X:w" + std::to_string(i + 10);
-    windows[id] = window(id, "verse", i, i);
-  }
-  h.open_room(Json{{"windows", windows}, {"version", 40}});
+  h.open_room(Json{{"windows", peer_windows(40)}, {"version", 40}});
   const std::size_t at_open = h.app->journal().size();
   EXPECT_LE(at_open, 3u);  // the burst
   h.advance(Ms(1000));
@@ -558,8 +555,7 @@ TEST(SyncEngine, ChatFloodsAndPresenceListsAreBounded) {
   c.max_chat_per_second = 5;
   c.chat_burst = 5;
   c.max_presence = 10;
-  Harness h;
-  h.engine = SyncEngine(c);
+  Harness h(c);
   ASSERT_TRUE(h.app->open(spec("room_chat", 0, 0, 40, 20)).ok());
   h.start();
   h.open_room();
@@ -607,8 +603,7 @@ TEST(SyncEngine, AMemberOnTheEarlierBridgeIsNoticedOnce) {
 TEST(SyncEngine, ChatIsReadAndShownOnlyWhileAChatWindowIsOpen) {
   bridge::EngineConfig c = Harness::config("A");
   c.relay_chat = true;
-  Harness h;
-  h.engine = SyncEngine(c);
+  Harness h(c);
   h.start();
   h.open_room();
   h.deliver(Json{{"type", "chat_msg"}, {"sender", "bob"}, {"text", "hi there"}, {"from", "c1"}});
@@ -621,4 +616,30 @@ TEST(SyncEngine, ChatIsReadAndShownOnlyWhileAChatWindowIsOpen) {
   h.advance(Ms(600));
   EXPECT_EQ(h.engine.stats().chat_in, 1u);
   EXPECT_GT(h.journal_count("room_chat_pending"), 0u);
+}
+
+// A restart the bridge never saw as unreachable (the app came back between
+// two polls): its event numbering starting over proves the new process,
+// while a reused window id does not (spec/wibwob-ipc.md, "Window ids").
+TEST(SyncEngine, AnEventSequenceThatStartsOverIsANewAppProcess) {
+  Harness h;
+  ASSERT_TRUE(h.app->open(spec("verse", 1, 1, 30, 10)).ok());
+  h.start();
+  h.open_room();
+  h.advance(Ms(300));
+  auto event = [&](int seq) {
+    h.feed(h.engine.on_ipc_event(
+        R"({"type":"event","seq":)" + std::to_string(seq) + R"(,"event":"state_changed","payload":{"id":"w9"}})", h.now));
+  };
+  event(41);
+  event(42);
+  h.advance(Ms(300));
+  EXPECT_EQ(h.engine.stats().app_restarts, 0u);  // a growing sequence: the same process
+  h.app->restart({spec("cube", 0, 0, 20, 10)});
+  event(1);
+  h.advance(Ms(300));
+  EXPECT_EQ(h.engine.stats().app_restarts, 1u);
+  ASSERT_NE(find_type(*h.app, "verse"), nullptr);  // the room's window is back on the new process
+  ASSERT_NE(find_type(*h.app, "cube"), nullptr);
+  EXPECT_TRUE(h.engine.room_id_of(find_type(*h.app, "cube")->id).has_value());
 }

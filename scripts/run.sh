@@ -40,15 +40,12 @@ live=0
 echo
 echo "== simulator: $seeds seeds, 3 instances, drops, restarts, outages =="
 sim=0
-# --no-id-reuse: the engine still takes a window id the app hands out again
-# for an app restart (docs/simulator.md, "Open findings"); drop the flag
-# once it does not.
-build/bin/wibwob-sim --seeds "$seeds" --instances 3 --no-id-reuse || sim=$?
+build/bin/wibwob-sim --seeds "$seeds" --instances 3 || sim=$?
 
 echo
 echo "== acceptance criteria AC-1..AC-4 on virtual time =="
 acc=0
-build/bin/wibwob-sim --acceptance --seeds 40 --no-id-reuse || acc=$?
+build/bin/wibwob-sim --acceptance --seeds 40 || acc=$?
 
 echo
 if (( live == 0 && sim == 0 && acc == 0 )); then

@@ -41,7 +41,7 @@ std::string describe(const wibwob::sim::ChatCounts& c) {
 }
 
 struct SeedTotals {
-  std::uint64_t ok = 0, failed = 0, actions = 0, faults = 0, deltas = 0, adoption_dups = 0;
+  std::uint64_t ok = 0, failed = 0, actions = 0, faults = 0, deltas = 0, adoption_dups = 0, reused_id_opens = 0;
   std::int64_t worst_settle = 0;
   wibwob::sim::ChatCounts chat;
   void add(const wibwob::sim::SimReport& r) {
@@ -50,6 +50,7 @@ struct SeedTotals {
     faults += r.faults;
     deltas += r.deltas_sent;
     adoption_dups += r.adoption_duplicates;
+    reused_id_opens += r.opened_over_reused_id;
     add_chat(chat, r.chat);
     worst_settle = std::max<std::int64_t>(worst_settle, r.settled_after.count());
   }
@@ -144,6 +145,10 @@ void print_totals(const wibwob::sim::SimConfig& c, const SeedTotals& t, const st
   if (t.adoption_dups)
     std::cout << "known engine limitation: " << t.adoption_dups
               << " window(s) duplicated by a restarted bridge's re-adoption (see docs/simulator.md)\n";
+  if (t.reused_id_opens)
+    std::cout << "app id-reuse quirk: " << t.reused_id_opens
+              << " window(s) opened with the id of a same-type window closed since the last poll travelled as a "
+                 "move of it (see docs/simulator.md)\n";
 }
 
 // Runs seeds [seed, seed + seeds) and prints a line per seed and a summary.

@@ -22,10 +22,29 @@ std::vector<std::string> added_ids(const protocol::Json& msg) {
 
 }  // namespace
 
+// True when the bridge still maps `w`'s id to a window of the same type: the
+// next get_state cannot tell the new window from the old one moved.
+bool Simulation::opened_over_mapped_id(const Instance& inst, const fakewibwob::DesktopWindow& w) const {
+  const auto rid = inst.engine->room_id_of(w.id);
+  if (!rid) return false;
+  const auto& believed = inst.engine->believed_app_layout();
+  const auto old = believed.find(*rid);
+  return old != believed.end() && old->second.type == w.type;
+}
+
 void Simulation::probe_opened(Instance& inst, const std::string& local_id) {
   const auto* w = inst.app->desktop().find(local_id);
   if (!w || protocol::is_internal_window_type(w->type)) return;
   if (!inst.conn || !inst.engine->room_synced()) return;  // not connected: it waits for the reconnect
+  if (opened_over_mapped_id(inst, *w)) {
+    // The app reused the id of a same-type window closed since the bridge's
+    // last poll (shared/spec/wibwob-ipc.md, "Window ids"): through the IPC
+    // this is a move of the old window, so it reaches the room as an update
+    // under the old room id, never as an add. Counted, not probed.
+    ++report_.opened_over_reused_id;
+    trace("i" + std::to_string(inst.index) + " " + local_id + " opened with the id of a same-type window the bridge still maps");
+    return;
+  }
   open_probes_[static_cast<std::size_t>(inst.index)].push_back(OpenProbe{local_id, now_});
 }
 
@@ -70,7 +89,9 @@ void Simulation::probe_created(Instance& inst, const std::string& local_id) {
             " created for " + *rid + ", which " + prev->second.local_id + " still shows");
     }
   }
-  created_[key] = Created{inst.app_gen, inst.engine_gen, inst.closes[local_id], local_id};
+  // A window a person closed before the reply arrived is not shown: it
+  // cannot be duplicated, and its id may come back for another window.
+  if (made) created_[key] = Created{inst.app_gen, inst.engine_gen, inst.closes[local_id], local_id};
   if (auto a = remote_adds_.find(key); a != remote_adds_.end()) {
     if (inst.disturbed_at >= a->second) {
       ++report_.remote_add_to_create.excluded;
@@ -84,10 +105,18 @@ void Simulation::probe_created(Instance& inst, const std::string& local_id) {
 }
 
 void Simulation::note_closes(Instance& inst, const std::string& name, const std::string& id) {
+  auto closed = [&](const std::string& local_id) {
+    ++inst.closes[local_id];
+    // A window closed before its add was seen at the room is no AC-1 sample:
+    // its id may come back for another window (the app's id reuse).
+    const auto n = std::erase_if(open_probes_[static_cast<std::size_t>(inst.index)],
+                                 [&](const OpenProbe& p) { return p.local_id == local_id; });
+    report_.open_to_room.excluded += n;
+  };
   if (name == "close_window") {
-    ++inst.closes[id];
+    closed(id);
   } else if (name == "close_all" || name == "import_state" || name == "open_workspace") {
-    for (const auto& w : inst.app->desktop().windows()) ++inst.closes[w.id];
+    for (const auto& w : inst.app->desktop().windows()) closed(w.id);
   }
 }
 

@@ -132,6 +132,7 @@ class Simulation {
   // Every window the request `name` closes (before it runs): ids may be reused.
   void note_closes(Instance& inst, const std::string& name, const std::string& id);
   void probe_opened(Instance& inst, const std::string& local_id);
+  bool opened_over_mapped_id(const Instance& inst, const fakewibwob::DesktopWindow& w) const;
   void probe_delta_at_server(Instance& inst, const protocol::Json& msg);
   void probe_delta_at_bridge(Instance& inst, const protocol::Json& msg);
   void probe_created(Instance& inst, const std::string& local_id);

@@ -99,6 +99,10 @@ struct SimReport {
   // window a remote update changed meanwhile: a known engine limitation,
   // counted and reported, not (yet) a failure.
   std::uint64_t adoption_duplicates = 0;
+  // Windows a person opened with the id of a same-type window closed since
+  // the bridge's last poll (the app's id-reuse quirk): indistinguishable
+  // from a move through the IPC, so they travel under the old room id.
+  std::uint64_t opened_over_reused_id = 0;
   std::optional<Ms> recovered_after;    // AC-4: fault healed -> every instance in sync
   std::uint64_t trace_hash = 0;   // same seed and config => same hash
   std::vector<std::string> trace; // when keep_trace

@@ -23,6 +23,14 @@ const char* verb(WindowCommand::Kind k) {
   return "?";
 }
 
+// A person moved or resized a window the room has already removed (the
+// close is still on its way to the app): the change is made on a window
+// that no longer exists in the room, so it must not bring it back. The
+// reconciler closes the window.
+void drop_updates_of_removed(protocol::Delta& d, const Layout& target) {
+  std::erase_if(d.update, [&](const protocol::Window& w) { return !target.count(w.id); });
+}
+
 }  // namespace
 
 // --- app side --------------------------------------------------------------------
@@ -133,7 +141,8 @@ void SyncEngine::handle_poll_reply(const IpcOutcome& o, Effects& out) {
     if (ledger_.has_state()) adopt(out);
     return;
   }
-  const protocol::Delta d = mirror_.take_local_changes();
+  protocol::Delta d = mirror_.take_local_changes();
+  drop_updates_of_removed(d, target());
   if (d.empty()) return;
   send_delta(protocol::to_json(d), out);
   log(out, LogLevel::debug, "local change: +" + std::to_string(d.add.size()) + " ~" + std::to_string(d.update.size()) +

@@ -41,7 +41,9 @@ struct Harness {
       q.pop_front();
       Effects more;
       if (auto* s = std::get_if<bridge::effect::SendIpc>(&e)) {
-        if (app_down) {
+        if (hold_ipc) {
+          held.push_back(*s);  // answered by release_ipc(), as the app's next tick would
+        } else if (app_down) {
           more = engine.on_ipc_reply(s->id, IpcOutcome{IpcFailure::unreachable, "refused"}, now);
         } else {
           auto r = app->handle_request(s->line, now);
@@ -59,6 +61,14 @@ struct Harness {
   }
 
   void start() { feed(engine.start(now)); }
+  // Answers the requests held while hold_ipc was set, against the app as it
+  // is now.
+  void release_ipc() {
+    hold_ipc = false;
+    Effects fx(held.begin(), held.end());
+    held.clear();
+    feed(std::move(fx));
+  }
   void advance(Ms d) {
     const Ms end = now + d;
     while (auto dl = engine.next_deadline()) {
@@ -97,6 +107,8 @@ struct Harness {
   fakewibwob::FakeApp* app;
   Ms now{0};
   bool app_down = false;
+  bool hold_ipc = false;  // requests wait in `held` instead of reaching the app
+  std::vector<bridge::effect::SendIpc> held;
   std::vector<Json> sent;
   int connects = 0;
   int closes = 0;
@@ -642,4 +654,30 @@ TEST(SyncEngine, AnEventSequenceThatStartsOverIsANewAppProcess) {
   ASSERT_NE(find_type(*h.app, "verse"), nullptr);  // the room's window is back on the new process
   ASSERT_NE(find_type(*h.app, "cube"), nullptr);
   EXPECT_TRUE(h.engine.room_id_of(find_type(*h.app, "cube")->id).has_value());
+}
+
+// The room removed a window while the bridge's poll was on its way; the poll
+// shows the window moved by a person before the close reached the app. The
+// move is of a window the room no longer has: it must not bring it back
+// (seen in the simulator: a peer dragged its copy of a removed window, and
+// the update re-created it in the room).
+TEST(SyncEngine, AMoveOfAWindowTheRoomRemovedIsNotSent) {
+  Harness h;
+  h.start();
+  h.open_room(Json{{"windows", peer_windows(1)}, {"version", 1}});
+  const auto* shown = find_type(*h.app, "verse");
+  ASSERT_NE(shown, nullptr);
+  const std::string local = shown->id;
+  h.advance(Ms(1000));
+  ASSERT_TRUE(h.engine.idle());
+  h.hold_ipc = true;
+  h.advance(Ms(300));  // the next poll is asked for and held
+  ASSERT_EQ(h.held.size(), 1u);
+  ASSERT_TRUE(h.app->person_move(local, 50, 20));
+  h.deliver(remote_delta(Json{{"remove", {"X:w10"}}}, 2));
+  h.release_ipc();
+  h.advance(Ms(1000));
+  for (const auto& d : h.deltas()) EXPECT_FALSE(d.contains("update")) << d.dump();
+  EXPECT_EQ(h.app->desktop().find(local), nullptr);  // and the app closed it
+  EXPECT_EQ(h.engine.target().count("X:w10"), 0u);
 }

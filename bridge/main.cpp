@@ -48,15 +48,6 @@ std::string random_origin() {
   return s;
 }
 
-// The status socket beside the app's IPC socket: /tmp/wibwob_2.sock ->
-// /tmp/wibwob_2.bridge.sock (wibwob-rooms status finds it there).
-std::string status_socket_for(const std::string& ipc_socket) {
-  const std::string suffix = ".sock";
-  if (ipc_socket.size() > suffix.size() && ipc_socket.compare(ipc_socket.size() - suffix.size(), suffix.size(), suffix) == 0)
-    return ipc_socket.substr(0, ipc_socket.size() - suffix.size()) + ".bridge.sock";
-  return ipc_socket + ".bridge.sock";
-}
-
 // --status PATH: one JSON line from a running bridge, shown for a person.
 int print_status(const std::string& path) {
   boost::asio::io_context io;
@@ -94,6 +85,7 @@ struct Options {
   std::string room = env("WIBWOB_PARTYKIT_ROOM").value_or("");
   std::string origin, ca_file, secret_file, log_level = "info", log_format = "text";
   std::string status_socket;  // default: derived from the IPC socket
+  std::string handover_file;  // default: derived from the IPC socket
   std::string query_status;   // --status PATH: print a running bridge's status
   std::int64_t poll_ms = 250, status_ms = 10000;
   std::vector<std::string> allowed_paths;  // --allow-path: each must exist
@@ -126,6 +118,10 @@ void add_options(CLI::App& cli, Options& o) {
   cli.add_option("--status-socket", o.status_socket,
                  "answer each connection with one JSON status object (default: the IPC socket's path with "
                  "'.sock' -> '.bridge.sock'; 'none': no status socket)");
+  cli.add_option("--handover-file", o.handover_file,
+                 "where this bridge keeps its window mapping for the next bridge run beside the same app, so a "
+                 "restart neither duplicates nor loses windows (default: the IPC socket's path with '.sock' -> "
+                 "'.bridge.handover'; 'none': match by content after a restart)");
   cli.add_option("--status", o.query_status, "print the status of the bridge whose status socket is PATH, then exit");
   cli.add_option("--status-ms", o.status_ms, "status line interval in ms (0: none)")->capture_default_str();
   cli.add_option("--log-level", o.log_level, "debug, info, warn or error")->capture_default_str()
@@ -176,8 +172,22 @@ wibwob::protocol::Result<BridgeConfig> make_config(const Options& o) {
   c.room.endpoint = *endpoint;
   if (!o.ca_file.empty()) c.room.ca_file = o.ca_file;
   c.status_interval = Ms(o.status_ms);
-  c.status_socket = o.status_socket == "none" ? std::string() : o.status_socket.empty() ? status_socket_for(c.ipc.socket_path)
+  c.status_socket = o.status_socket == "none" ? std::string() : o.status_socket.empty() ? beside_socket(c.ipc.socket_path, ".bridge.sock")
                                                                                          : o.status_socket;
+  c.handover_file = o.handover_file == "none"  ? std::string()
+                    : o.handover_file.empty() ? beside_socket(c.ipc.socket_path, ".bridge.handover")
+                                              : o.handover_file;
+  if (!c.handover_file.empty()) {
+    auto text = read_handover_file(c.handover_file);
+    auto handover = text ? decode_handover(*text, c.engine.limits) : wibwob::protocol::Result<Handover>(text.error());
+    if (handover)
+      c.engine.handover = std::move(*handover);
+    else if (!text || !text->empty())
+      spdlog::warn("ignoring the last bridge run's handover '{}' ({}); matching the app's windows to the room's by content",
+                   c.handover_file, wibwob::protocol::to_string(handover.error()));
+  }
+  c.engine.app_key = socket_identity(c.ipc.socket_path);
+  c.engine.room_key = endpoint->url_for_logs;
   return c;
 }
 

@@ -41,7 +41,7 @@ std::string describe(const wibwob::sim::ChatCounts& c) {
 }
 
 struct SeedTotals {
-  std::uint64_t ok = 0, failed = 0, actions = 0, faults = 0, deltas = 0, adoption_dups = 0, reused_id_opens = 0;
+  std::uint64_t ok = 0, failed = 0, actions = 0, faults = 0, deltas = 0, reused_id_opens = 0;
   std::int64_t worst_settle = 0;
   wibwob::sim::ChatCounts chat;
   void add(const wibwob::sim::SimReport& r) {
@@ -49,7 +49,6 @@ struct SeedTotals {
     actions += r.actions;
     faults += r.faults;
     deltas += r.deltas_sent;
-    adoption_dups += r.adoption_duplicates;
     reused_id_opens += r.opened_over_reused_id;
     add_chat(chat, r.chat);
     worst_settle = std::max<std::int64_t>(worst_settle, r.settled_after.count());
@@ -142,9 +141,6 @@ void print_totals(const wibwob::sim::SimConfig& c, const SeedTotals& t, const st
             << " instances, " << t.actions << " actions, " << t.faults << " faults, " << t.deltas
             << " deltas; slowest settle " << t.worst_settle << " ms virtual) in " << secs << " s\n";
   if (c.chat) std::cout << "chat: " << describe(t.chat) << "\n";
-  if (t.adoption_dups)
-    std::cout << "known engine limitation: " << t.adoption_dups
-              << " window(s) duplicated by a restarted bridge's re-adoption (see docs/simulator.md)\n";
   if (t.reused_id_opens)
     std::cout << "app id-reuse quirk: " << t.reused_id_opens
               << " window(s) opened with the id of a same-type window closed since the last poll travelled as a "
@@ -246,7 +242,7 @@ int main(int argc, char** argv) {
   std::int64_t poll_ms = c.poll_interval.count();
   std::int64_t net_ms = c.net_latency_max.count(), ipc_ms = c.ipc_latency_max.count();
   std::int64_t tick_ms = c.app_tick.count();
-  bool no_faults = false, no_chat = false, no_desktop = false, no_id_reuse = false, verbose = false, quiet = false, acceptance = false;
+  bool no_faults = false, no_chat = false, no_desktop = false, no_id_reuse = false, no_handover = false, verbose = false, quiet = false, acceptance = false;
   std::string recovery;
   std::int64_t recovery_at_ms = 5000, server_down_ms = 1000;
   cli.add_option("--seed", seed, "first seed")->capture_default_str();
@@ -264,6 +260,8 @@ int main(int argc, char** argv) {
   cli.add_flag("--no-chat", no_chat, "bridges do not relay chat and presence; nobody types");
   cli.add_flag("--no-desktop-actions", no_desktop, "no tile, cascade, close_all, workspace save/restore or drags");
   cli.add_flag("--no-id-reuse", no_id_reuse, "the apps never reuse a window id (the real app does)");
+  cli.add_flag("--no-handover", no_handover,
+               "a restarted bridge matches the app's windows by content instead of resuming the last run's mapping");
   cli.add_option("--recovery", recovery, "AC-4's probe: one fault of this kind, then people stop")->check(CLI::IsMember({"drop", "room-restart"}));
   cli.add_option("--recovery-at-ms", recovery_at_ms, "when the --recovery fault happens")->capture_default_str();
   cli.add_option("--server-down-ms", server_down_ms, "--recovery room-restart: how long the server is gone")->capture_default_str();
@@ -297,6 +295,7 @@ int main(int argc, char** argv) {
   c.chat = !no_chat;
   c.desktop_actions = !no_desktop;
   c.id_reuse = !no_id_reuse;
+  c.handover = !no_handover;
   if (!recovery.empty()) {
     wibwob::sim::RecoveryProbe p;
     p.kind = recovery == "drop" ? wibwob::sim::RecoveryProbe::Kind::drop : wibwob::sim::RecoveryProbe::Kind::room_restart;

@@ -259,6 +259,7 @@ void Simulation::crash_app(Instance& inst) {
     inst.app_up = true;
     disturb(inst);  // probes waiting on the app waited for the restart
     trace("i" + std::to_string(inst.index) + " app is back");
+    apply(inst, inst.engine->on_app_identity(app_key(inst), now_));  // the bridge re-subscribes
   });
 }
 

@@ -76,17 +76,18 @@ void Simulation::probe_created(Instance& inst, const std::string& local_id) {
                                       prev->second.closes == inst.closes[prev->second.local_id]) {
     const auto* old = inst.app->desktop().find(prev->second.local_id);
     if (old && made && old != made && old->type == made->type) {
-      // A restarted bridge re-adopts the app's windows by content: one a
-      // remote update changed meanwhile is not recognised (docs/simulator.md).
+      // Also across a bridge restart (sync.md requirement 8): the new run
+      // resumes the old run's mapping (bridge/core/handover.hpp).
       const bool after_restart = prev->second.engine_gen != inst.engine_gen;
-      ++(after_restart ? report_.adoption_duplicates : report_.duplicate_creates);
-      if (!after_restart && duplicate_.empty())
+      ++report_.duplicate_creates;
+      if (duplicate_.empty())
         duplicate_ = "instance " + std::to_string(inst.index) + "'s bridge created " + local_id + " for room window " +
                      *rid + ", which its app still shows as " + prev->second.local_id +
+                     (after_restart ? " (created by the bridge run before a restart)" : "") +
                      (inst.restart_detected.empty() ? std::string()
                                                     : " (its last app restart detection: " + inst.restart_detected + ")");
-      trace("i" + std::to_string(inst.index) + (after_restart ? " ADOPTION DUPLICATE: " : " DUPLICATE: ") + local_id +
-            " created for " + *rid + ", which " + prev->second.local_id + " still shows");
+      trace("i" + std::to_string(inst.index) + " DUPLICATE: " + local_id + " created for " + *rid + ", which " +
+            prev->second.local_id + " still shows");
     }
   }
   // A window a person closed before the reply arrived is not shown: it

@@ -124,6 +124,11 @@ void Simulation::start_bridge(Instance& inst) {
   // The people's files live in /home/user (people.cpp); every instance's
   // operator allowed that folder, as wibwob-rooms does with a room's content.
   c.paths = bridge::PathPolicy({"/home/user"}, nullptr);
+  // The next run resumes the last run's mapping, like wibwob-bridge with its
+  // handover file; the app's identity is its process generation.
+  if (cfg_.handover) c.handover = inst.handover;
+  c.app_key = app_key(inst);
+  c.room_key = "sim-room";
   inst.engine = std::make_unique<bridge::SyncEngine>(c);
   ++inst.engine_gen;
   inst.timer_at.reset();
@@ -133,6 +138,7 @@ void Simulation::start_bridge(Instance& inst) {
 void Simulation::apply(Instance& inst, bridge::Effects fx) {
   const auto gen = inst.engine_gen;
   for (auto& e : fx) std::visit([&](auto&& ef) { effect(inst, gen, std::move(ef)); }, std::move(e));
+  if (auto h = inst.engine->take_handover()) inst.handover = std::move(*h);
   arm_timer(inst);
 }
 
@@ -354,7 +360,8 @@ std::string replay_command(const SimConfig& c) {
     << " --ipc-latency-ms " << c.ipc_latency_max.count() << " --actions-per-second " << c.actions_per_second
     << " --faults-per-second " << c.faults_per_second << " --app-tick-ms " << c.app_tick.count()
     << " --chat-per-second " << c.chat_per_second << (c.faults ? "" : " --no-faults") << (c.chat ? "" : " --no-chat")
-    << (c.desktop_actions ? "" : " --no-desktop-actions") << (c.id_reuse ? "" : " --no-id-reuse");
+    << (c.desktop_actions ? "" : " --no-desktop-actions") << (c.id_reuse ? "" : " --no-id-reuse")
+    << (c.handover ? "" : " --no-handover");
   if (c.settle_limit != SimConfig{}.settle_limit) o << " --settle-limit-ms " << c.settle_limit.count();
   if (c.recovery)
     o << " --recovery " << (c.recovery->kind == RecoveryProbe::Kind::drop ? "drop" : "room-restart")

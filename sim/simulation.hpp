@@ -51,6 +51,7 @@ struct Instance {
   Ms disturbed_at{-1};       // last fault that touched this instance (probes exclude it)
   bool saved_workspace = false;  // the assistant saved one (files survive app restarts)
   std::string restart_detected;  // the bridge's last "app restart detected" log, for diagnoses
+  std::optional<bridge::Handover> handover;  // the bridge's handover file (survives a bridge restart)
   // Bumped whenever the window holding a local id closes: with id reuse, an
   // id can name another window later (AC-2's duplicate check needs identity).
   std::map<std::string, std::uint64_t> closes;
@@ -83,6 +84,8 @@ class Simulation {
 
   // --- simulation.cpp: bridges, IPC, network, room --------------------------------
   void start_bridge(Instance& inst);
+  // The app process's identity as the bridge's shell reports it.
+  static std::string app_key(const Instance& inst) { return inst.app_up ? "app" + std::to_string(inst.app_gen) : ""; }
   void apply(Instance& inst, bridge::Effects fx);
   void later(Instance& inst, Ms t, std::uint64_t gen, std::function<void()> fn);
   void arm_timer(Instance& inst);

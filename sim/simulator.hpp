@@ -48,6 +48,7 @@ struct SimConfig {
   Ms app_tick{0};                 // the app serves one IPC connection per tick (real app: 20 ms)
   bool chat = true;               // bridges relay chat and presence; people type chat lines
   bool desktop_actions = true;    // assistants tile, cascade, close all, save and restore; people drag
+  bool handover = true;           // a restarted bridge resumes the last run's mapping (wibwob-bridge's handover file)
   bool id_reuse = true;           // the app's id-reuse quirk (fakewibwob's default, as the real app)
   double chat_per_second = 1.5;   // lines typed, all instances together
   std::optional<RecoveryProbe> recovery;  // AC-4 (random faults off when set)
@@ -95,10 +96,6 @@ struct SimReport {
   Latency open_to_room;           // AC-1: window opened -> state_delta at the room
   Latency remote_add_to_create;   // AC-2: remote add at a bridge -> create_window done
   std::uint64_t duplicate_creates = 0;  // AC-2: a second create_window for a shown room window (failure)
-  // The same after a bridge restart, when re-adoption by content missed a
-  // window a remote update changed meanwhile: a known engine limitation,
-  // counted and reported, not (yet) a failure.
-  std::uint64_t adoption_duplicates = 0;
   // Windows a person opened with the id of a same-type window closed since
   // the bridge's last poll (the app's id-reuse quirk): indistinguishable
   // from a move through the IPC, so they travel under the old room id.

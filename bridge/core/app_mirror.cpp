@@ -34,6 +34,7 @@ std::optional<std::string> AppMirror::observe_poll(std::vector<ipc::AppWindow> w
 }
 
 void AppMirror::reset() {
+  ++revision_;
   reuses_.clear();
   ++epoch_;
   origin_ = base_origin_ + "." + std::to_string(epoch_);
@@ -53,9 +54,11 @@ void AppMirror::map(const std::string& room_id, const std::string& local_id) {
   }
   room_to_local_[room_id] = local_id;
   local_to_room_[local_id] = room_id;
+  ++revision_;
 }
 
 void AppMirror::unmap(std::map<std::string, std::string>::iterator room_entry) {
+  ++revision_;
   ++reuses_[room_entry->second];  // the app may hand this id out again
   // Only if the local id still names this window (it may name a newer one).
   if (auto it = local_to_room_.find(room_entry->second); it != local_to_room_.end() && it->second == room_entry->first)
@@ -85,6 +88,7 @@ Window AppMirror::to_room_window(const ipc::AppWindow& a, const std::string& roo
 
 AppMirror::Adoption AppMirror::adopt(const Layout& room_view) {
   adopted_ = true;
+  ++revision_;
   Adoption r;
   std::set<std::string> taken;
   for (const auto& [rid, local] : room_to_local_) taken.insert(rid);
@@ -115,6 +119,7 @@ AppMirror::Adoption AppMirror::adopt(const Layout& room_view) {
 }
 
 void AppMirror::settle_awaiting() {
+  if (!awaiting_id_.empty()) ++revision_;
   // A window created without an id in the reply (text_editor): the unmapped
   // local window of that type with the bounds the bridge asked for, else the
   // newest one. (Newest alone takes a window a person opened after the
@@ -166,11 +171,13 @@ Delta AppMirror::take_local_changes() {
       ++it;
   }
   Delta d = protocol::diff(believed_, now_shown);
+  if (!d.empty()) ++revision_;
   believed_ = std::move(now_shown);
   return d;
 }
 
 void AppMirror::on_created(const std::string& room_id, const Window& w, const std::optional<std::string>& local_id) {
+  ++revision_;
   believed_[room_id] = w;
   if (local_id)
     map(room_id, *local_id);
@@ -179,6 +186,7 @@ void AppMirror::on_created(const std::string& room_id, const Window& w, const st
 }
 
 void AppMirror::on_moved(const std::string& room_id, std::int32_t x, std::int32_t y) {
+  ++revision_;
   if (auto it = believed_.find(room_id); it != believed_.end()) {
     it->second.x = x;
     it->second.y = y;
@@ -186,6 +194,7 @@ void AppMirror::on_moved(const std::string& room_id, std::int32_t x, std::int32_
 }
 
 void AppMirror::on_resized(const std::string& room_id, std::int32_t w, std::int32_t h) {
+  ++revision_;
   if (auto it = believed_.find(room_id); it != believed_.end()) {
     it->second.w = w;
     it->second.h = h;
@@ -193,6 +202,7 @@ void AppMirror::on_resized(const std::string& room_id, std::int32_t w, std::int3
 }
 
 void AppMirror::on_closed(const std::string& room_id) {
+  ++revision_;
   believed_.erase(room_id);
   if (auto it = room_to_local_.find(room_id); it != room_to_local_.end()) unmap(it);
 }
@@ -209,4 +219,48 @@ std::optional<std::string> AppMirror::room_id_of(const std::string& local_id) co
   return it->second;
 }
 
+bool AppMirror::set_app_key(std::string key) {
+  if (key == app_key_) return false;
+  // A known process replaced by another one: whatever is mapped is stale.
+  const bool other_process = !app_key_.empty() && !key.empty() && (adopted_ || !room_to_local_.empty());
+  app_key_ = std::move(key);
+  ++revision_;
+  if (other_process) unreachable_ = true;
+  return other_process;
+}
+
+Handover AppMirror::handover() const {
+  Handover h;
+  h.app_key = adopted_ ? app_key_ : std::string();  // nothing to resume before adoption
+  h.room_to_local = room_to_local_;
+  for (const auto& [rid, w] : believed_) {
+    if (room_to_local_.count(rid))
+      h.believed.emplace(rid, w);
+    else if (awaiting_id_.count(rid))
+      h.creating.emplace(rid, w);
+  }
+  return h;
+}
+
+void AppMirror::resume(const Handover& h) {
+  ++revision_;
+  local_to_room_.clear();
+  believed_.clear();
+  awaiting_id_.clear();
+  room_to_local_ = h.room_to_local;
+  for (const auto& [rid, local] : room_to_local_) local_to_room_[local] = rid;
+  for (const auto& [rid, w] : h.believed)
+    if (room_to_local_.count(rid)) believed_.emplace(rid, w);
+  // Sent but not seen answered: the next poll maps the window if the app
+  // made it (like a create whose reply has no id), else the reconciler
+  // creates it again.
+  for (const auto& [rid, w] : h.creating) {
+    if (room_to_local_.count(rid)) continue;
+    believed_[rid] = w;
+    awaiting_id_[rid] = w.type;
+  }
+  adopted_ = true;
+}
+
 }  // namespace wibwob::bridge
+

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "bridge/core/handover.hpp"
 #include "protocol/ipc.hpp"
 #include "protocol/window.hpp"
 
@@ -70,6 +71,20 @@ class AppMirror {
   std::optional<std::string> room_id_of(const std::string& local_id) const;
   const std::string& origin() const noexcept { return origin_; }
 
+  // Bridge restarts (handover.hpp). The shell's identity of the app process
+  // (empty: unknown). A known key replaced by another one is a new process:
+  // returns true and the next poll resets the mapping.
+  bool set_app_key(std::string key);
+  const std::string& app_key() const noexcept { return app_key_; }
+  // The mapping for the next bridge run; its app_key is empty (nothing to
+  // resume) until this run has adopted the app.
+  Handover handover() const;
+  // Takes over a previous run's mapping for the same app process, instead of
+  // adopting by content (needs has_poll(); the caller checked the keys).
+  void resume(const Handover& h);
+  // Changes whenever anything handover() reports may have changed.
+  std::uint64_t revision() const noexcept { return revision_; }
+
  private:
   std::optional<std::string> detect_restart(const std::vector<protocol::ipc::AppWindow>& windows) const;
   void reset();
@@ -90,6 +105,8 @@ class AppMirror {
   protocol::Layout believed_;                         // room ids
   std::map<std::string, std::string> awaiting_id_;    // room id -> type (created, id not in the reply)
   std::map<std::string, std::uint32_t> reuses_;       // local id -> times it was given up
+  std::string app_key_;
+  std::uint64_t revision_ = 0;
 };
 
 }  // namespace wibwob::bridge

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "bridge/core/handover.hpp"
 #include "bridge/core/path_policy.hpp"
 #include "common/backoff.hpp"
 #include "common/log_level.hpp"
@@ -43,6 +45,12 @@ struct EngineConfig {
   std::size_t max_chat_queue = 256;    // incoming chat waiting for the app
   std::size_t max_presence = 64;       // participants shown to the app
   std::size_t state_warn_bytes = 100 * 1024;  // warn before the server's 128 KiB limit
+  // Bridge restarts (handover.hpp): what the previous run's take_handover()
+  // gave (none: match by content), the shell's identity of the app process
+  // at start (empty: unknown) and of the room (server and room name).
+  std::optional<Handover> handover;
+  std::string app_key;
+  std::string room_key;
 };
 
 namespace effect {

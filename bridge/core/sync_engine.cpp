@@ -34,6 +34,8 @@ Effects SyncEngine::start(Ms now) {
   log(out, LogLevel::info, "bridge engine starting: origin " + origin() + ", poll every " +
                                std::to_string(cfg_.poll_interval.count()) + " ms" +
                                (cfg_.sync_layout ? "" : ", layout sync off (chat and presence only)"));
+  mirror_.set_app_key(cfg_.app_key);
+  if (cfg_.sync_layout) resume_ = std::move(cfg_.handover);
   next_poll_at_ = now;
   next_chat_at_ = now;
   link_ = Link::connecting;

@@ -61,6 +61,13 @@ class SyncEngine {
   // The app refused a connection outside a request (e.g. re-subscribing to
   // events): it is down, and the next successful poll is a new process.
   Effects on_app_unreachable(Ms now);
+  // The shell's identity of the app process (e.g. its socket file's inode and
+  // time), reported at start and whenever it (re)subscribes to events. A
+  // known identity replaced by another one is a new process.
+  Effects on_app_identity(std::string key, Ms now);
+  // After each input: the handover for the next bridge run when it changed
+  // since the last call (persist it; handover.hpp), else nothing.
+  std::optional<Handover> take_handover();
 
   Effects on_room_open(Ms now);
   Effects on_room_message(std::string_view text, Ms now);
@@ -116,6 +123,7 @@ class SyncEngine {
   void handle_window_reply(const WindowCommand& cmd, const IpcOutcome& o, Effects& out);
   void handle_chat_reply(ChatRelay::Kind kind, const IpcOutcome& o, Effects& out);
   void adopt(Effects& out);
+  void resume_or_adopt(Effects& out);
 
   // the IPC slot
   void pump(Effects& out);
@@ -157,6 +165,11 @@ class SyncEngine {
   std::optional<std::int64_t> last_event_seq_;  // the app's event numbering
   Ms next_poll_at_{0};
   Ms next_chat_at_{0};
+
+  // bridge restarts: the previous run's mapping until the first poll, and
+  // what take_handover() last reported (mirror revision, create in flight)
+  std::optional<Handover> resume_;
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> handover_taken_;
 };
 
 }  // namespace wibwob::bridge

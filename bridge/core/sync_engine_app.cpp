@@ -138,8 +138,8 @@ void SyncEngine::handle_poll_reply(const IpcOutcome& o, Effects& out) {
   own_events_.on_poll();
   if (!cfg_.sync_layout) return;
   if (!mirror_.adopted()) {
-    if (ledger_.has_state()) adopt(out);
-    return;
+    resume_or_adopt(out);
+    if (!mirror_.adopted()) return;
   }
   protocol::Delta d = mirror_.take_local_changes();
   drop_updates_of_removed(d, target());
@@ -156,6 +156,55 @@ void SyncEngine::adopt(Effects& out) {
   log(out, LogLevel::info, "matched " + std::to_string(a.matched) + " local window(s) to the room, pushing " +
                                std::to_string(a.push.add.size()) + " new one(s)");
   if (!a.push.empty()) send_delta(protocol::to_json(a.push), out);
+}
+
+// The first poll of this bridge run: the previous run's mapping when it was
+// made for this app process and this room, else adoption by content once
+// the room's state is known.
+void SyncEngine::resume_or_adopt(Effects& out) {
+  if (resume_) {
+    Handover h = std::move(*resume_);
+    resume_.reset();
+    if (h.app_key.empty() || h.app_key != mirror_.app_key()) {
+      log(out, LogLevel::info, "the previous bridge run's mapping is for another app process; matching by content");
+    } else if (h.room_key != cfg_.room_key) {
+      log(out, LogLevel::info, "the previous bridge run's mapping is for another room; matching by content");
+    } else {
+      mirror_.resume(h);
+      log(out, LogLevel::info, "resumed the previous bridge run's mapping of " +
+                                   std::to_string(h.room_to_local.size()) + " window(s)");
+      return;
+    }
+  }
+  if (ledger_.has_state()) adopt(out);
+}
+
+std::optional<Handover> SyncEngine::take_handover() {
+  // Nothing to hand over before this run adopted the app, and the previous
+  // run's handover must survive until it is resumed.
+  if (!cfg_.sync_layout || resume_ || !mirror_.adopted()) return std::nullopt;
+  const WindowCommand* creating = nullptr;
+  if (inflight_)
+    if (const auto* cmd = std::get_if<WindowCommand>(&inflight_->second); cmd && cmd->kind == WindowCommand::Kind::create)
+      creating = cmd;
+  const std::pair<std::uint64_t, std::uint64_t> now{mirror_.revision(), creating ? inflight_->first : 0};
+  if (handover_taken_ == now) return std::nullopt;
+  handover_taken_ = now;
+  Handover h = mirror_.handover();
+  h.room_key = cfg_.room_key;
+  if (creating) h.creating[creating->room_id] = creating->target;
+  return h;
+}
+
+Effects SyncEngine::on_app_identity(std::string key, Ms now) {
+  now_ = now;
+  Effects out;
+  if (mirror_.set_app_key(std::move(key))) {
+    log(out, LogLevel::info, "the app's identity changed: a new process (the next poll re-adopts it)");
+    poll_wanted_ = true;
+  }
+  pump(out);
+  return out;
 }
 
 void SyncEngine::handle_window_reply(const WindowCommand& cmd, const IpcOutcome& o, Effects& out) {

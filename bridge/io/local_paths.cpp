@@ -3,8 +3,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+
+#include "bridge/core/handover.hpp"
 
 namespace wibwob::bridge {
 
@@ -46,6 +52,52 @@ protocol::Result<std::string> read_secret_file(const std::string& path) {
   while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
   if (secret.empty()) return make_error(Errc::bad_value, "--secret-file '" + path + "' is empty");
   return secret;
+}
+
+std::string socket_identity(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return {};
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_ctim.tv_sec) + "." +
+         std::to_string(st.st_ctim.tv_nsec);
+}
+
+std::string beside_socket(const std::string& ipc_socket, std::string_view ending) {
+  const std::string_view suffix = ".sock";
+  const bool sock = ipc_socket.size() > suffix.size() && std::string_view(ipc_socket).ends_with(suffix);
+  return (sock ? ipc_socket.substr(0, ipc_socket.size() - suffix.size()) : ipc_socket) + std::string(ending);
+}
+
+protocol::Result<std::string> read_handover_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::string();
+    return make_error(Errc::bad_value, "handover file '" + path + "': " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) return make_error(Errc::bad_value, "handover file '" + path + "' is not a regular file");
+  if (st.st_uid != ::geteuid())
+    return make_error(Errc::bad_value, "handover file '" + path + "' belongs to another user; refusing it");
+  if (static_cast<std::size_t>(st.st_size) > max_handover_bytes)
+    return make_error(Errc::too_large, "handover file '" + path + "' is larger than " +
+                                           std::to_string(max_handover_bytes) + " bytes");
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) return make_error(Errc::bad_value, "handover file '" + path + "' cannot be read");
+  return text.str();
+}
+
+protocol::Result<void> write_handover_file(const std::string& path, std::string_view text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return make_error(Errc::bad_value, "handover file '" + tmp + "' cannot be written: " + std::strerror(errno));
+    ::chmod(tmp.c_str(), 0600);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    if (!out.flush()) return make_error(Errc::bad_value, "handover file '" + tmp + "': write failed");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return make_error(Errc::bad_value, "handover file '" + path + "' cannot be replaced: " + std::strerror(errno));
+  return {};
 }
 
 }  // namespace wibwob::bridge

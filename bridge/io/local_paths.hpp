@@ -1,9 +1,11 @@
 // The bridge's contact with this machine's file system, kept out of the pure
-// engine: resolving paths (symlinks included) for the path policy, and
-// reading the auth secret from a file only its owner can read.
+// engine: resolving paths (symlinks included) for the path policy, reading
+// the auth secret from a file only its owner can read, the app's identity
+// and the handover file a bridge run leaves for the next one.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "bridge/core/path_policy.hpp"
 #include "protocol/result.hpp"
@@ -23,5 +25,23 @@ protocol::Result<std::string> canonical_folder(const std::string& dir);
 // file must be a regular file owned by this user and unreadable by anyone
 // else (mode 0600 or 0400): a secret others can read is refused.
 protocol::Result<std::string> read_secret_file(const std::string& path);
+
+// Which process serves the Unix socket at `path`, as far as the file system
+// tells: the socket file's device, inode and change time. The app creates its
+// socket at start, so a restarted app has another one. Empty when there is
+// no socket there.
+std::string socket_identity(const std::string& path);
+
+// A file beside the app's socket: /tmp/wibwob_2.sock with ".bridge.sock" is
+// /tmp/wibwob_2.bridge.sock (a path without ".sock" gets the ending added).
+// The status socket (".bridge.sock") and the handover file
+// (".bridge.handover") live there.
+std::string beside_socket(const std::string& ipc_socket, std::string_view ending);
+
+// The handover file's text (bridge/core/handover.hpp); empty when there is none. A file that is not a regular file of
+// this user, or is larger than handover.hpp's bound, is an error.
+protocol::Result<std::string> read_handover_file(const std::string& path);
+// Replaces it atomically (a temporary file beside it, then rename), mode 0600.
+protocol::Result<void> write_handover_file(const std::string& path, std::string_view text);
 
 }  // namespace wibwob::bridge

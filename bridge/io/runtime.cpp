@@ -13,6 +13,7 @@
 
 #include "bridge/core/status.hpp"
 #include "bridge/io/cancellation.hpp"
+#include "bridge/io/local_paths.hpp"
 #include "common/logging.hpp"
 #include "net/control_channel.hpp"
 
@@ -77,6 +78,8 @@ void Runtime::handle(RuntimeEvent ev) {
     execute(engine_.on_ipc_event(line->line, now()));
   } else if (std::holds_alternative<re::AppUnreachable>(ev)) {
     execute(engine_.on_app_unreachable(now()));
+  } else if (auto* identity = std::get_if<re::AppIdentity>(&ev)) {
+    execute(engine_.on_app_identity(std::move(identity->key), now()));
   } else {
     spdlog::info("status: {} v{} | {}", engine_.room_synced() ? "synced" : "not synced",
                  engine_.confirmed_version().value_or(-1), describe(engine_.stats()));
@@ -112,6 +115,22 @@ void Runtime::execute(Effects fx) {
       if (log->level == LogLevel::warn || log->level == LogLevel::error) last_error_ = log->text;
     }
   }
+  save_handover();
+}
+
+// After every input: the mapping the next bridge run resumes (handover.hpp).
+void Runtime::save_handover() {
+  if (cfg_.handover_file.empty()) return;
+  auto handover = engine_.take_handover();
+  if (!handover) return;
+  auto written = write_handover_file(cfg_.handover_file, encode_handover(*handover));
+  if (written) {
+    handover_error_.reset();
+  } else if (handover_error_ != written.error().message) {
+    handover_error_ = written.error().message;
+    spdlog::warn("{}; a bridge restart will match windows by content", *handover_error_);
+    last_error_ = handover_error_;
+  }
 }
 
 asio::awaitable<void> Runtime::ipc_loop() {
@@ -126,6 +145,7 @@ asio::awaitable<void> Runtime::ipc_loop() {
 asio::awaitable<void> Runtime::subscription_loop() {
   asio::steady_timer wait(io_);
   for (;;) {
+    post_identity(socket_identity(cfg_.ipc.socket_path));
     auto outcome = co_await ipc_subscribe(
         cfg_.ipc, [this](std::string_view line) { post(runtime_event::IpcEventLine{std::string(line)}); });
     if (outcome.failure == IpcFailure::unreachable) post_unreachable();

@@ -7,7 +7,8 @@
 //    effects by enqueueing work for the other loops (never calling them);
 //  - the room session's loop owns the WebSocket (RoomSession);
 //  - the IPC loop owns the one request connection to the app at a time;
-//  - the subscription loop owns the event subscription;
+//  - the subscription loop owns the event subscription (and reports the
+//    app's identity each time it subscribes);
 //  - the status loop ticks the status line;
 //  - the status server answers each connection to --status-socket with one
 //    JSON status object (bridge/core/status.hpp) and closes it.
@@ -42,6 +43,7 @@ struct BridgeConfig {
   RoomSessionConfig room;
   std::chrono::milliseconds status_interval{10000};  // 0: no status lines
   std::string status_socket;  // answers one JSON status object per connection; empty: none
+  std::string handover_file;  // the engine's handover for the next run; empty: none
   std::chrono::milliseconds resubscribe_delay{500};
 };
 
@@ -49,10 +51,11 @@ namespace runtime_event {
 struct IpcReply { std::uint64_t id = 0; IpcOutcome outcome{}; };
 struct IpcEventLine { std::string line; };
 struct AppUnreachable {};
+struct AppIdentity { std::string key; };
 struct StatusTick {};
 }  // namespace runtime_event
 using RuntimeEvent = std::variant<RoomEvent, runtime_event::IpcReply, runtime_event::IpcEventLine,
-                                  runtime_event::AppUnreachable, runtime_event::StatusTick>;
+                                  runtime_event::AppUnreachable, runtime_event::AppIdentity, runtime_event::StatusTick>;
 
 class Runtime {
  public:
@@ -82,10 +85,12 @@ class Runtime {
   void post(RuntimeEvent ev) { events_.push(std::move(ev)); }
   void post_reply(std::uint64_t id, IpcOutcome o) { post(runtime_event::IpcReply{id, std::move(o)}); }
   void post_unreachable() { post(runtime_event::AppUnreachable{}); }
+  void post_identity(std::string key) { post(runtime_event::AppIdentity{std::move(key)}); }
   void post_status_tick() { post(runtime_event::StatusTick{}); }
   void handle(RuntimeEvent ev);
   void handle_room(RoomEvent ev);
   void execute(Effects fx);
+  void save_handover();
 
   boost::asio::io_context& io_;
   BridgeConfig cfg_;
@@ -95,6 +100,7 @@ class Runtime {
   RoomSession room_;
   std::chrono::steady_clock::time_point t0_;
   std::optional<std::string> last_error_;  // the last warning or error logged
+  std::optional<std::string> handover_error_;  // the last failure to write the handover, logged once
 };
 
 std::string describe(const EngineStats& s);

@@ -1,6 +1,7 @@
 // PathPolicy (bridge/core/path_policy.hpp) with the file-system resolver
 // (bridge/io/local_paths.hpp): component-wise containment after resolving
-// `.`, `..` and symlinks on this machine; the secret file's permission check.
+// `.`, `..` and symlinks on this machine; the secret file's permission check;
+// the handover file and the app's identity.
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -9,6 +10,10 @@
 #include <fstream>
 
 #include "bridge/core/path_policy.hpp"
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+
+#include "bridge/core/handover.hpp"
 #include "bridge/io/local_paths.hpp"
 #include "tests/support/io_test_support.hpp"
 
@@ -90,4 +95,63 @@ TEST(SecretFile, OnlyAnOwnerOnlyFileIsAccepted) {
   std::ofstream{empty};
   ::chmod(empty.c_str(), 0600);
   EXPECT_FALSE(bridge::read_secret_file(empty).ok());
+}
+
+TEST(HandoverFile, WrittenOwnerOnlyAndReadBackAndMissingIsNone) {
+  test::TempDir dir("wibwob-handover");
+  const std::string path = dir / "app.bridge.handover";
+  auto none = bridge::read_handover_file(path);
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_EQ(*none, "");
+  ASSERT_TRUE(bridge::write_handover_file(path, R"({"a":1})").ok());
+  ASSERT_TRUE(bridge::write_handover_file(path, R"({"b":2})").ok());  // replaced, not appended
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto back = bridge::read_handover_file(path);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, R"({"b":2})");
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+}
+
+TEST(HandoverFile, AFolderAnOversizedFileAndAnUnwritablePlaceAreErrors) {
+  test::TempDir dir("wibwob-handover");
+  EXPECT_FALSE(bridge::read_handover_file(dir.path().string()).ok());
+  const std::string big = dir / "big";
+  {
+    std::ofstream out(big);
+    out << std::string(bridge::max_handover_bytes + 1, ' ');
+  }
+  auto r = bridge::read_handover_file(big);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, protocol::Errc::too_large);
+  EXPECT_FALSE(bridge::write_handover_file((dir.path() / "no" / "such" / "folder").string(), "{}").ok());
+}
+
+TEST(HandoverFile, LivesBesideTheAppSocketLikeTheStatusSocket) {
+  EXPECT_EQ(bridge::beside_socket("/tmp/wibwob_2.sock", ".bridge.handover"), "/tmp/wibwob_2.bridge.handover");
+  EXPECT_EQ(bridge::beside_socket("/tmp/wibwob_2.sock", ".bridge.sock"), "/tmp/wibwob_2.bridge.sock");
+  EXPECT_EQ(bridge::beside_socket("/run/app", ".bridge.sock"), "/run/app.bridge.sock");
+  EXPECT_EQ(bridge::beside_socket(".sock", ".bridge.sock"), ".sock.bridge.sock");
+}
+
+TEST(AppIdentity, ASocketFileNamesItsProcessAndANewSocketIsAnotherOne) {
+  test::TempDir dir("wibwob-identity");
+  const std::string path = dir / "app.sock";
+  EXPECT_EQ(bridge::socket_identity(path), "");  // nothing there
+  std::ofstream(path) << "x";
+  EXPECT_EQ(bridge::socket_identity(path), "");  // not a socket
+  fs::remove(path);
+  boost::asio::io_context io;
+  std::string first;
+  {
+    boost::asio::local::stream_protocol::acceptor a(io, boost::asio::local::stream_protocol::endpoint(path));
+    first = bridge::socket_identity(path);
+    EXPECT_NE(first, "");
+    EXPECT_EQ(bridge::socket_identity(path), first);
+  }
+  fs::remove(path);
+  boost::asio::local::stream_protocol::acceptor again(io, boost::asio::local::stream_protocol::endpoint(path));
+  EXPECT_NE(bridge::socket_identity(path), "");
+  EXPECT_NE(bridge::socket_identity(path), first);  // the app made its socket again
 }

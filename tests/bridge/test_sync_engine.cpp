@@ -2,6 +2,7 @@
 // fake app's pure core, with the room played by the test.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 
 #include "bridge/core/sync_engine.hpp"
@@ -25,7 +26,8 @@ namespace {
 struct Harness {
   explicit Harness(std::string origin = "A", fakewibwob::FakeApp* shared_app = nullptr)
       : engine(config(std::move(origin))), app(shared_app ? shared_app : &own_app) {}
-  explicit Harness(const bridge::EngineConfig& c) : engine(c), app(&own_app) {}
+  explicit Harness(const bridge::EngineConfig& c, fakewibwob::FakeApp* shared_app = nullptr)
+      : engine(c), app(shared_app ? shared_app : &own_app) {}
 
   static bridge::EngineConfig config(std::string origin) {
     bridge::EngineConfig c;
@@ -55,6 +57,8 @@ struct Harness {
         ++connects;
       } else if (std::get_if<bridge::effect::CloseRoom>(&e)) {
         ++closes;
+      } else if (auto* l = std::get_if<bridge::effect::Log>(&e)) {
+        logs.push_back(l->text);
       }
       q.insert(q.end(), more.begin(), more.end());
     }
@@ -110,6 +114,7 @@ struct Harness {
   bool hold_ipc = false;  // requests wait in `held` instead of reaching the app
   std::vector<bridge::effect::SendIpc> held;
   std::vector<Json> sent;
+  std::vector<std::string> logs;
   int connects = 0;
   int closes = 0;
 };
@@ -680,4 +685,113 @@ TEST(SyncEngine, AMoveOfAWindowTheRoomRemovedIsNotSent) {
   for (const auto& d : h.deltas()) EXPECT_FALSE(d.contains("update")) << d.dump();
   EXPECT_EQ(h.app->desktop().find(local), nullptr);  // and the app closed it
   EXPECT_EQ(h.engine.target().count("X:w10"), 0u);
+}
+
+namespace {
+
+// Two bridge runs beside one app process (same identity) and one room.
+bridge::EngineConfig run_config(std::string origin, std::optional<bridge::Handover> handover = {},
+                                std::string app_key = "app-1") {
+  bridge::EngineConfig c = Harness::config(std::move(origin));
+  c.app_key = std::move(app_key);
+  c.room_key = "ws://room:1/parties/main/r";
+  c.handover = std::move(handover);
+  return c;
+}
+
+std::vector<const fakewibwob::DesktopWindow*> of_type(const fakewibwob::FakeApp& app, const std::string& type) {
+  std::vector<const fakewibwob::DesktopWindow*> out;
+  for (const auto& w : app.desktop().windows())
+    if (w.type == type) out.push_back(&w);
+  return out;
+}
+
+}  // namespace
+
+// sync.md requirement 8: a peer moved a window while no bridge ran beside
+// this app. Matching by content cannot recognise it; the handover can.
+TEST(SyncEngine, ABridgeRestartResumesTheMappingSoARemoteMoveMeanwhileIsNoDuplicate) {
+  fakewibwob::FakeApp app;
+  std::optional<bridge::Handover> handover;
+  {
+    Harness first(run_config("A"), &app);
+    first.start();
+    first.open_room(Json{{"windows", {{"B:w1", window("B:w1", "orbit", 3, 4)}}}, {"version", 1}});
+    first.advance(Ms(1000));
+    ASSERT_EQ(of_type(app, "orbit").size(), 1u);
+    handover = first.engine.take_handover();
+    ASSERT_TRUE(handover.has_value());
+    EXPECT_FALSE(first.engine.take_handover().has_value());  // nothing changed since
+  }
+  const Json moved{{"windows", {{"B:w1", window("B:w1", "orbit", 50, 20)}}}, {"version", 2}};
+  Harness second(run_config("A2", handover), &app);
+  second.start();
+  second.advance(Ms(300));
+  second.open_room(moved);
+  second.advance(Ms(2000));
+  const auto orbits = of_type(app, "orbit");
+  ASSERT_EQ(orbits.size(), 1u);
+  EXPECT_EQ(orbits[0]->bounds.x, 50);
+  EXPECT_TRUE(second.deltas().empty()) << second.deltas()[0].dump();
+  EXPECT_EQ(second.engine.local_id_of("B:w1"), orbits[0]->id);
+}
+
+// The handover belongs to one app process: another one (here: restarted,
+// its new orbit got the old one's id) is matched by content, never through
+// a mapping made for the old process.
+TEST(SyncEngine, AHandoverForAnotherAppProcessIsNotResumed) {
+  std::optional<bridge::Handover> handover;
+  {
+    fakewibwob::FakeApp old_app;
+    Harness first(run_config("A"), &old_app);
+    first.start();
+    first.open_room(Json{{"windows", {{"B:w1", window("B:w1", "orbit", 3, 4)}}}, {"version", 1}});
+    first.advance(Ms(1000));
+    handover = first.engine.take_handover();
+    ASSERT_TRUE(handover.has_value());
+  }
+  fakewibwob::FakeApp new_app;
+  auto own = new_app.open(spec("orbit", 60, 30, 20, 10));
+  ASSERT_TRUE(own.ok());
+  Harness second(run_config("A2", handover, "app-2"), &new_app);
+  second.start();
+  second.advance(Ms(300));
+  second.open_room(Json{{"windows", {{"B:w1", window("B:w1", "orbit", 3, 4)}}}, {"version", 1}});
+  second.advance(Ms(2000));
+  EXPECT_EQ(of_type(new_app, "orbit").size(), 2u);  // the room's, and the person's own
+  ASSERT_EQ(second.deltas().size(), 1u);
+  EXPECT_EQ(second.deltas()[0]["add"][0]["x"], 60);
+  EXPECT_FALSE(second.deltas()[0].contains("update"));
+}
+
+// The bridge stopped after sending create_window and before its reply: the
+// next run finds the window unmapped and takes it for the one it created.
+TEST(SyncEngine, ACreateInFlightAtARestartIsNotCreatedTwice) {
+  fakewibwob::FakeApp app;
+  std::optional<bridge::Handover> handover;
+  {
+    Harness first(run_config("A"), &app);
+    first.start();
+    first.open_room();
+    first.advance(Ms(300));
+    first.hold_ipc = true;
+    first.deliver(remote_delta(Json{{"add", {window("B:w1", "cube", 7, 8)}}}, 1));
+    ASSERT_EQ(first.held.size(), 1u);
+    ASSERT_NE(first.held[0].line.find("create_window"), std::string::npos);
+    handover = first.engine.take_handover();
+    ASSERT_TRUE(handover.has_value());
+    EXPECT_EQ(handover->creating.count("B:w1"), 1u);
+    (void)app.handle_request(first.held[0].line, first.now);  // the app made it; the reply is lost
+    first.held.clear();
+  }
+  ASSERT_EQ(of_type(app, "cube").size(), 1u);
+  // Meanwhile a peer moved it, so matching by content would not find it.
+  Harness second(run_config("A2", handover), &app);
+  second.start();
+  second.advance(Ms(300));
+  second.open_room(Json{{"windows", {{"B:w1", window("B:w1", "cube", 70, 8)}}}, {"version", 2}});
+  second.advance(Ms(2000));
+  ASSERT_EQ(of_type(app, "cube").size(), 1u);
+  EXPECT_EQ(of_type(app, "cube")[0]->bounds.x, 70);
+  EXPECT_TRUE(second.deltas().empty()) << second.deltas()[0].dump();
 }

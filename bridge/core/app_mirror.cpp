@@ -124,7 +124,9 @@ void AppMirror::settle_awaiting() {
   // local window of that type with the bounds the bridge asked for, else the
   // newest one. (Newest alone takes a window a person opened after the
   // create; found by the simulator, seed 9 of its stress settings.)
-  for (const auto& [rid, type] : awaiting_id_) {
+  for (const auto& entry : awaiting_id_) {
+    const std::string& rid = entry.first;  // (clang 14 cannot capture a structured binding)
+    const std::string& type = entry.second;
     const auto asked = believed_.find(rid);
     auto exact = [&](const ipc::AppWindow& a) {
       return asked != believed_.end() && to_room_window(a, rid).same_synced(asked->second);

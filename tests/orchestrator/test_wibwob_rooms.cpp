@@ -127,8 +127,10 @@ exec "$@"
 )SH";
 
 // Records its environment, and on SIGTERM whether every app was still alive.
+// The trap is set before the environment file appears: the test takes that
+// file as "running" and may have SIGTERM sent at once (under load, a trap set
+// after it lost that signal and the test its verdict).
 const char* kBridgeStandIn = R"SH(out=$1; inst=$2; sock=$3
-env | grep '^WIBWOB_' > "$out/bridge-$inst.$$.tmp" && mv "$out/bridge-$inst.$$.tmp" "$out/bridge-$inst.$$.env"
 on_term() {
   verdict=alive
   [ -S "$sock" ] || verdict="gone: socket $sock"
@@ -137,6 +139,7 @@ on_term() {
   exit 0
 }
 trap on_term TERM
+env | grep '^WIBWOB_' > "$out/bridge-$inst.$$.tmp" && mv "$out/bridge-$inst.$$.tmp" "$out/bridge-$inst.$$.env"
 while :; do sleep 1 & wait $!; done
 )SH";
 

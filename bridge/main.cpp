@@ -23,6 +23,7 @@
 #include "bridge/io/local_paths.hpp"
 #include "bridge/io/runtime.hpp"
 #include "common/logging.hpp"
+#include "protocol/socket_paths.hpp"
 #include "wibwob/version.hpp"
 
 namespace {
@@ -46,15 +47,6 @@ std::string random_origin() {
   std::string s;
   for (int i = 0; i < 8; ++i) s += alphabet[std::uniform_int_distribution<int>(0, 35)(rd)];
   return s;
-}
-
-// The status socket beside the app's IPC socket: /tmp/wibwob_2.sock ->
-// /tmp/wibwob_2.bridge.sock (wibwob-rooms status finds it there).
-std::string status_socket_for(const std::string& ipc_socket) {
-  const std::string suffix = ".sock";
-  if (ipc_socket.size() > suffix.size() && ipc_socket.compare(ipc_socket.size() - suffix.size(), suffix.size(), suffix) == 0)
-    return ipc_socket.substr(0, ipc_socket.size() - suffix.size()) + ".bridge.sock";
-  return ipc_socket + ".bridge.sock";
 }
 
 // --status PATH: one JSON line from a running bridge, shown for a person.
@@ -161,7 +153,7 @@ wibwob::protocol::Result<BridgeConfig> make_config(const Options& o) {
       spdlog::warn("WIBWOB_ALLOW_PATHS: {}; ignored", canonical.error().message);
   }
   c.engine.paths = PathPolicy(std::move(folders), filesystem_resolver());
-  c.ipc.socket_path = o.socket.empty() ? default_socket_path(env("WIBWOB_INSTANCE")) : o.socket;
+  c.ipc.socket_path = o.socket.empty() ? wibwob::protocol::default_socket_path(env("WIBWOB_INSTANCE")) : o.socket;
   c.ipc.secret = env("WIBWOB_AUTH_SECRET");
   if (!o.secret_file.empty()) {
     auto secret = read_secret_file(o.secret_file);
@@ -176,7 +168,7 @@ wibwob::protocol::Result<BridgeConfig> make_config(const Options& o) {
   c.room.endpoint = *endpoint;
   if (!o.ca_file.empty()) c.room.ca_file = o.ca_file;
   c.status_interval = Ms(o.status_ms);
-  c.status_socket = o.status_socket == "none" ? std::string() : o.status_socket.empty() ? status_socket_for(c.ipc.socket_path)
+  c.status_socket = o.status_socket == "none" ? std::string() : o.status_socket.empty() ? wibwob::protocol::bridge_status_path(c.ipc.socket_path)
                                                                                          : o.status_socket;
   return c;
 }

@@ -2,6 +2,7 @@
 // spec/wibwob-ipc.md: percent-encoding, request building and the app's
 // request parsing quirks, reply classification, get_state, events, auth.
 #include "protocol/ipc.hpp"
+#include "protocol/socket_paths.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
@@ -553,4 +554,26 @@ TEST(IpcJson, ParseJsonIsGuarded) {
   EXPECT_EQ(ipc::parse_json(std::string("1\0", 2)).error().code, Errc::not_json);
   EXPECT_EQ(ipc::parse_json(nested(ipc::max_json_depth + 1, '[', ']')).error().code, Errc::too_deep);
   EXPECT_TRUE(ipc::parse_json(nested(ipc::max_json_depth, '[', ']')).ok());
+}
+
+// --- socket paths (protocol/socket_paths.hpp) ------------------------------------
+
+TEST(SocketPaths, TheAppsDefaultAndAnInstanceInADirectory) {
+  using wibwob::protocol::default_socket_path;
+  using wibwob::protocol::instance_socket_path;
+  EXPECT_EQ(default_socket_path(std::nullopt), "/tmp/wwdos.sock");
+  EXPECT_EQ(default_socket_path(std::string()), "/tmp/wwdos.sock");  // WIBWOB_INSTANCE set but empty
+  EXPECT_EQ(default_socket_path(std::string("7")), "/tmp/wibwob_7.sock");
+  EXPECT_EQ(instance_socket_path("/run/test", "2"), "/run/test/wibwob_2.sock");
+  EXPECT_EQ(instance_socket_path("/tmp//", "5"), "/tmp/wibwob_5.sock");
+  EXPECT_EQ(instance_socket_path("", "5"), "/tmp/wibwob_5.sock");
+  EXPECT_EQ(instance_socket_path("/", "5"), "/wibwob_5.sock");
+}
+
+TEST(SocketPaths, TheBridgeStatusSocketSitsBesideTheAppsSocket) {
+  using wibwob::protocol::bridge_status_path;
+  EXPECT_EQ(bridge_status_path("/tmp/wibwob_2.sock"), "/tmp/wibwob_2.bridge.sock");
+  EXPECT_EQ(bridge_status_path("/run/a.sock.d/wibwob_10.sock"), "/run/a.sock.d/wibwob_10.bridge.sock");
+  EXPECT_EQ(bridge_status_path("/tmp/odd"), "/tmp/odd.bridge.sock");
+  EXPECT_EQ(bridge_status_path(".sock"), ".sock.bridge.sock");  // no name left to keep
 }

@@ -2,6 +2,7 @@
 // spec/wibwob-ipc.md: percent-encoding, request building and the app's
 // request parsing quirks, reply classification, get_state, events, auth.
 #include "protocol/ipc.hpp"
+#include "protocol/server_url.hpp"
 #include "protocol/socket_paths.hpp"
 
 #include <gtest/gtest.h>
@@ -576,4 +577,36 @@ TEST(SocketPaths, TheBridgeStatusSocketSitsBesideTheAppsSocket) {
   EXPECT_EQ(bridge_status_path("/run/a.sock.d/wibwob_10.sock"), "/run/a.sock.d/wibwob_10.bridge.sock");
   EXPECT_EQ(bridge_status_path("/tmp/odd"), "/tmp/odd.bridge.sock");
   EXPECT_EQ(bridge_status_path(".sock"), ".sock.bridge.sock");  // no name left to keep
+}
+
+// --- the room server's URL (protocol/server_url.hpp) -----------------------------
+
+TEST(ServerUrl, SchemesPortsAndPaths) {
+  using wibwob::protocol::parse_server_url;
+  auto u = parse_server_url("wss://rooms.example:8443/base//");
+  ASSERT_TRUE(u.ok()) << u.error().message;
+  EXPECT_TRUE(u->tls);
+  EXPECT_EQ(u->host, "rooms.example");
+  EXPECT_EQ(u->port, "8443");
+  EXPECT_EQ(u->base_path, "/base");
+  EXPECT_EQ(parse_server_url("HTTP://h")->port, "80");
+  EXPECT_EQ(parse_server_url("https://h")->port, "443");
+  for (const char* bad : {"", "h:1", "ftp://h", "http://", "http://h:0", "http://h:65536", "http://h:99999999999",
+                          "http://h:-1", "http://h:12ab", "http://h\x01", "not a url"}) {
+    auto r = parse_server_url(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, Errc::bad_value) << bad;
+  }
+}
+
+RC_GTEST_PROP(ServerUrl, AnyBytesGiveAUsableUrlOrAnError, ()) {
+  const std::string text = *gen_bytes();
+  auto r = wibwob::protocol::parse_server_url(text);
+  if (!r.ok()) {
+    RC_ASSERT(!r.error().message.empty());
+    return;
+  }
+  RC_ASSERT(!r->host.empty());
+  RC_ASSERT(std::stoi(r->port) >= 1 && std::stoi(r->port) <= 65535);
+  RC_ASSERT(r->base_path.empty() || (r->base_path[0] == '/' && r->base_path.back() != '/'));
 }

@@ -23,6 +23,7 @@
 #include "bridge/io/local_paths.hpp"
 #include "bridge/io/runtime.hpp"
 #include "common/logging.hpp"
+#include "protocol/socket_paths.hpp"
 #include "wibwob/version.hpp"
 
 namespace {
@@ -157,7 +158,7 @@ wibwob::protocol::Result<BridgeConfig> make_config(const Options& o) {
       spdlog::warn("WIBWOB_ALLOW_PATHS: {}; ignored", canonical.error().message);
   }
   c.engine.paths = PathPolicy(std::move(folders), filesystem_resolver());
-  c.ipc.socket_path = o.socket.empty() ? default_socket_path(env("WIBWOB_INSTANCE")) : o.socket;
+  c.ipc.socket_path = o.socket.empty() ? wibwob::protocol::default_socket_path(env("WIBWOB_INSTANCE")) : o.socket;
   c.ipc.secret = env("WIBWOB_AUTH_SECRET");
   if (!o.secret_file.empty()) {
     auto secret = read_secret_file(o.secret_file);
@@ -172,10 +173,10 @@ wibwob::protocol::Result<BridgeConfig> make_config(const Options& o) {
   c.room.endpoint = *endpoint;
   if (!o.ca_file.empty()) c.room.ca_file = o.ca_file;
   c.status_interval = Ms(o.status_ms);
-  c.status_socket = o.status_socket == "none" ? std::string() : o.status_socket.empty() ? beside_socket(c.ipc.socket_path, ".bridge.sock")
+  c.status_socket = o.status_socket == "none" ? std::string() : o.status_socket.empty() ? wibwob::protocol::bridge_status_path(c.ipc.socket_path)
                                                                                          : o.status_socket;
   c.handover_file = o.handover_file == "none"  ? std::string()
-                    : o.handover_file.empty() ? beside_socket(c.ipc.socket_path, ".bridge.handover")
+                    : o.handover_file.empty() ? wibwob::protocol::bridge_handover_path(c.ipc.socket_path)
                                               : o.handover_file;
   if (!c.handover_file.empty()) {
     auto text = read_handover_file(c.handover_file);

@@ -6,18 +6,17 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <iostream>
 #include <optional>
 #include <string>
-#include <variant>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
 #include "common/logging.hpp"
 #include "fakewibwob/server/server.hpp"
+#include "fixture/serve.hpp"
+#include "protocol/socket_paths.hpp"
 #include "wibwob/version.hpp"
 
 namespace fw = wibwob::fakewibwob;
@@ -83,17 +82,23 @@ void add_options(CLI::App& cli, Options& o) {
   cli.add_flag("--no-id-reuse", o.no_id_reuse, "Never reuse an id within a process (the app does, after close_all)");
 }
 
-// The server's configuration from the options and the environment, or an
-// error message (exit status 2).
-std::variant<fw::ServerConfig, std::string> make_config(Options o) {
+// The server's configuration from the options and the environment, or why
+// not (exit status 2).
+wibwob::protocol::Result<fw::ServerConfig> make_config(Options o) {
+  using wibwob::protocol::Errc;
+  using wibwob::protocol::make_error;
   fw::ServerConfig cfg;
   const auto size = parse_terminal_size(o.terminal);
   if (!size)
-    return "--terminal: expected COLSxROWS with 16 <= COLS <= 4096 and 8 <= ROWS <= 4096, got '" + o.terminal + "'";
+    return make_error(Errc::bad_value, "--terminal: expected COLSxROWS with 16 <= COLS <= 4096 and 8 <= ROWS <= 4096, got '" +
+                                           o.terminal + "'");
   if (o.socket_path.empty()) {
-    if (!o.instance)
-      if (const char* env = std::getenv("WIBWOB_INSTANCE"); env && *env) o.instance = std::atoi(env);
-    o.socket_path = fw::default_socket_path(o.instance);
+    std::optional<std::string> instance;
+    if (o.instance)
+      instance = std::to_string(*o.instance);
+    else if (const char* env = std::getenv("WIBWOB_INSTANCE"))
+      instance = env;
+    o.socket_path = wibwob::protocol::default_socket_path(instance);
   }
   cfg.socket_path = o.socket_path;
   cfg.control_path = o.control_path;
@@ -109,7 +114,7 @@ std::variant<fw::ServerConfig, std::string> make_config(Options o) {
   cfg.core.id_reuse = fw::IdReuse{!o.no_id_reuse, o.reuse_seed, o.reuse_percent};
   if (!o.layout_file.empty()) {
     auto layout = fw::load_layout_file(o.layout_file);
-    if (!layout) return "bad layout file " + o.layout_file + ": " + layout.error().message;
+    if (!layout) return make_error(layout.error().code, "bad layout file " + o.layout_file + ": " + layout.error().message);
     cfg.layout = std::move(*layout);
   }
   return cfg;
@@ -119,32 +124,11 @@ std::variant<fw::ServerConfig, std::string> make_config(Options o) {
 int serve(const fw::ServerConfig& cfg) {
   boost::asio::io_context io;
   fw::Server server(io, cfg);
-  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
-  int exit_code = 0;
-  server.on_exit = [&](int code) {
-    exit_code = code;
-    boost::system::error_code ec;
-    signals.cancel(ec);
-  };
-  if (auto err = server.start()) {
-    spdlog::error("{}", *err);
-    return 1;
-  }
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    spdlog::info("signal {}: exiting", sig);
-    server.stop(0);
+  return wibwob::fixture::serve(io, server, [&] {
+    spdlog::info("listening on {}{}{}", cfg.socket_path, cfg.secret ? " (auth on)" : "",
+                 cfg.control_path.empty() ? "" : ", control on " + cfg.control_path);
+    return "READY unix:" + cfg.socket_path;
   });
-  spdlog::info("listening on {}{}{}", cfg.socket_path, cfg.secret ? " (auth on)" : "",
-               cfg.control_path.empty() ? "" : ", control on " + cfg.control_path);
-  std::cout << "READY unix:" << cfg.socket_path << std::endl;  // endl: flushed for whoever waits on it
-  try {
-    io.run();
-  } catch (const std::exception& e) {
-    spdlog::critical("internal error, exiting: {}", e.what());
-    return 70;  // EX_SOFTWARE
-  }
-  return exit_code;
 }
 
 }  // namespace
@@ -162,9 +146,9 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   auto cfg = make_config(options);
-  if (auto* err = std::get_if<std::string>(&cfg)) {
-    spdlog::error("{}", *err);
+  if (!cfg) {
+    spdlog::error("{}", cfg.error().message);
     return 2;
   }
-  return serve(std::get<fw::ServerConfig>(cfg));
+  return serve(*cfg);
 }

@@ -6,16 +6,13 @@
 // a file or, with "-", to stdout after the READY line. SIGTERM/SIGINT or a
 // control "exit": clean exit.
 #include <csignal>
-#include <iostream>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
 #include "common/logging.hpp"
-
+#include "fixture/serve.hpp"
 #include "mockparty/server/server.hpp"
 #include "wibwob/version.hpp"
 
@@ -69,29 +66,5 @@ int main(int argc, char** argv) {
 
   boost::asio::io_context io(1);
   mp::Server server(io, cfg);
-  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
-  int exit_code = 0;
-  server.on_exit = [&](int code) {
-    exit_code = code;
-    boost::system::error_code ec;
-    signals.cancel(ec);
-    // Server::stop() ended everything: run() returns when nothing is left.
-  };
-  if (auto err = server.start()) {
-    spdlog::error("{}", *err);
-    return 1;
-  }
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    spdlog::info("signal {}: exiting", sig);
-    server.stop(0);
-  });
-  std::cout << "READY " << server.url() << std::endl;  // endl: flushed for whoever waits on it
-  try {
-    io.run();
-  } catch (const std::exception& e) {
-    spdlog::critical("internal error, exiting: {}", e.what());
-    return 70;  // EX_SOFTWARE
-  }
-  return exit_code;
+  return wibwob::fixture::serve(io, server, [&] { return "READY " + server.url(); });
 }

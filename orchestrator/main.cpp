@@ -164,14 +164,16 @@ std::optional<Plan> build_plan(const std::string& rooms_dir, const PlanFlags& f,
   return make_plan(std::move(*rooms), std::move(o));
 }
 
-// Creates the log directory when missing; an error text when it is unusable.
-std::string prepare_log_dir(const std::string& dir) {
+// Creates the log directory when missing; an error when it is unusable.
+wibwob::protocol::Result<void> prepare_log_dir(const std::string& dir) {
+  using wibwob::protocol::Errc;
+  using wibwob::protocol::make_error;
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return "cannot create the log directory " + dir + ": " + ec.message();
-  if (!fs::is_directory(dir, ec)) return "the log directory " + dir + " is not a directory";
+  if (ec) return make_error(Errc::io_failed, "cannot create the log directory " + dir + ": " + ec.message());
+  if (!fs::is_directory(dir, ec)) return make_error(Errc::io_failed, "the log directory " + dir + " is not a directory");
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
-    return "cannot write to the log directory " + dir + ": " + std::strerror(errno);
+    return make_error(Errc::io_failed, "cannot write to the log directory " + dir + ": " + std::strerror(errno));
   return {};
 }
 
@@ -208,6 +210,90 @@ int run_status(const StatusFlags& f) {
   return std::all_of(rooms.begin(), rooms.end(), [](const RoomStatus& r) { return healthy(r); }) ? 0 : 1;
 }
 
+// --- check, plan, start: each command's flags and run -------------------------------
+
+struct CheckFlags {
+  std::vector<std::string> files;
+};
+
+CLI::App* add_check_cmd(CLI::App& cli, CheckFlags& f) {
+  auto* cmd = cli.add_subcommand("check", "validate room files (every rule of the room-file spec)");
+  cmd->add_option("files", f.files, "room files (*.md)")->required();
+  return cmd;
+}
+
+int run_check(const CheckFlags& f) {
+  auto rooms = load(f.files);
+  if (!rooms) return 1;
+  for (const auto& r : *rooms)
+    std::cout << "ok: " << r.source << " (room " << r.room_id << ", instance " << r.instance_id
+              << (r.multiplayer ? ", multiplayer: gets a bridge" : ", single-player: no bridge") << ")\n";
+  return 0;
+}
+
+struct PlanCmdFlags {
+  std::string rooms_dir;
+  PlanFlags plan;
+};
+
+CLI::App* add_plan_cmd(CLI::App& cli, PlanCmdFlags& f) {
+  auto* cmd = cli.add_subcommand("plan", "validate ROOMS_DIR/*.md and print what `start` would run");
+  cmd->add_option("rooms_dir", f.rooms_dir, "directory of room files")->required();
+  add_plan_flags(cmd, f.plan);
+  return cmd;
+}
+
+int run_plan(const PlanCmdFlags& f) {
+  auto plan = build_plan(f.rooms_dir, f.plan);
+  if (!plan) return 1;
+  std::cout << describe(*plan);
+  return 0;
+}
+
+struct StartFlags {
+  std::string rooms_dir;
+  PlanFlags plan;
+  std::int64_t grace_ms = 5000;
+  std::int64_t ready_ms = 20000;
+};
+
+CLI::App* add_start_cmd(CLI::App& cli, StartFlags& f) {
+  auto* cmd = cli.add_subcommand("start", "run every room's app (and bridge) until SIGTERM/SIGINT");
+  cmd->add_option("rooms_dir", f.rooms_dir, "directory of room files")->required();
+  add_plan_flags(cmd, f.plan);
+  cmd->add_option("--stop-grace-ms", f.grace_ms, "SIGTERM -> SIGKILL grace when stopping")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 600000));
+  cmd->add_option("--app-ready-timeout-ms", f.ready_ms,
+                  "restart an app that has not answered an authenticated get_state by then")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 3600000));
+  return cmd;
+}
+
+int run_start(const StartFlags& f) {
+  auto plan = build_plan(f.rooms_dir, f.plan);
+  if (!plan) return 1;
+  if (auto prepared = prepare_log_dir(plan->options.log_dir); !prepared) {
+    spdlog::error("{} (choose another with --log-dir)", prepared.error().message);
+    return 2;
+  }
+  SupervisorConfig config;
+  config.stop_grace = Ms{f.grace_ms};
+  config.app_ready_timeout = Ms{f.ready_ms};
+  config.seed = std::random_device{}();
+  try {
+    boost::asio::io_context io;
+    Runner runner(io, std::move(*plan), config);
+    runner.run();
+  } catch (const std::exception& e) {
+    spdlog::error("cannot run: {}", e.what());
+    return 2;
+  }
+  spdlog::info("bye");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -223,31 +309,12 @@ int main(int argc, char** argv) {
   cli.add_option("--log-format", log_format, "text, or json: one object per line (docs/architecture.md, Logging)")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));
-
-  auto* check = cli.add_subcommand("check", "validate room files (every rule of the room-file spec)");
-  std::vector<std::string> check_files;
-  check->add_option("files", check_files, "room files (*.md)")->required();
-
-  auto* plan_cmd = cli.add_subcommand("plan", "validate ROOMS_DIR/*.md and print what `start` would run");
-  std::string plan_dir;
-  PlanFlags plan_flags;
-  plan_cmd->add_option("rooms_dir", plan_dir, "directory of room files")->required();
-  add_plan_flags(plan_cmd, plan_flags);
-
-  auto* start = cli.add_subcommand("start", "run every room's app (and bridge) until SIGTERM/SIGINT");
-  std::string start_dir;
-  PlanFlags start_flags;
-  std::int64_t grace_ms = 5000, ready_ms = 20000;
-  start->add_option("rooms_dir", start_dir, "directory of room files")->required();
-  add_plan_flags(start, start_flags);
-  start->add_option("--stop-grace-ms", grace_ms, "SIGTERM -> SIGKILL grace when stopping")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 600000));
-  start->add_option("--app-ready-timeout-ms", ready_ms,
-                    "restart an app that has not answered an authenticated get_state by then")
-      ->capture_default_str()
-      ->check(CLI::Range(100, 3600000));
-
+  CheckFlags check_flags;
+  auto* check = add_check_cmd(cli, check_flags);
+  PlanCmdFlags plan_flags;
+  auto* plan = add_plan_cmd(cli, plan_flags);
+  StartFlags start_flags;
+  add_start_cmd(cli, start_flags);
   StatusFlags status_flags;
   auto* status = add_status_cmd(cli, status_flags);
 
@@ -260,40 +327,8 @@ int main(int argc, char** argv) {
 
   wibwob::logging::configure_logging("rooms", *wibwob::logging::parse_format(log_format),
                                      spdlog::level::from_str(log_level), "%Y-%m-%dT%H:%M:%S.%e %^%l%$ rooms: %v");
-
-  if (*check) {
-    auto rooms = load(check_files);
-    if (!rooms) return 1;
-    for (const auto& r : *rooms)
-      std::cout << "ok: " << r.source << " (room " << r.room_id << ", instance " << r.instance_id
-                << (r.multiplayer ? ", multiplayer: gets a bridge" : ", single-player: no bridge") << ")\n";
-    return 0;
-  }
+  if (*check) return run_check(check_flags);
   if (*status) return run_status(status_flags);
-  if (*plan_cmd) {
-    auto plan = build_plan(plan_dir, plan_flags);
-    if (!plan) return 1;
-    std::cout << describe(*plan);
-    return 0;
-  }
-  auto plan = build_plan(start_dir, start_flags);
-  if (!plan) return 1;
-  if (auto err = prepare_log_dir(plan->options.log_dir); !err.empty()) {
-    spdlog::error("{} (choose another with --log-dir)", err);
-    return 2;
-  }
-  SupervisorConfig config;
-  config.stop_grace = Ms{grace_ms};
-  config.app_ready_timeout = Ms{ready_ms};
-  config.seed = std::random_device{}();
-  try {
-    boost::asio::io_context io;
-    Runner runner(io, std::move(*plan), config);
-    runner.run();
-  } catch (const std::exception& e) {
-    spdlog::error("cannot run: {}", e.what());
-    return 2;
-  }
-  spdlog::info("bye");
-  return 0;
+  if (*plan) return run_plan(plan_flags);
+  return run_start(start_flags);
 }

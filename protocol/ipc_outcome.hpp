@@ -18,6 +18,8 @@ enum class IpcFailure {
 struct IpcOutcome {
   IpcFailure failure = IpcFailure::none;
   std::string text;  // the reply line when failure == none, else a description
+
+  bool ok() const noexcept { return failure == IpcFailure::none; }
 };
 
 }  // namespace wibwob::protocol

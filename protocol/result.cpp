@@ -12,6 +12,7 @@ const char* to_string(Errc e) noexcept {
     case Errc::too_deep: return "too_deep";
     case Errc::unsupported: return "unsupported";
     case Errc::auth_failed: return "auth_failed";
+    case Errc::io_failed: return "io_failed";
   }
   return "unknown";
 }

@@ -1,7 +1,10 @@
 // Result<T>: a value or a typed Error, never an exception.
 //
 // Every parser in protocol/ returns one of these, so hostile input becomes a
-// value the caller must look at. (std::expected is C++23; we build as C++20.)
+// value the caller must look at; so does every operation of the shells that
+// can fail for an expected reason (binding a socket, writing a file,
+// spawning a process). Result<void> is the form for "done, or why not".
+// (std::expected is C++23; we build as C++20.)
 #pragma once
 
 #include <cassert>
@@ -21,6 +24,7 @@ enum class Errc {
   too_deep,          // nesting deeper than the parsers accept
   unsupported,       // a message or reply this codec does not know
   auth_failed,       // authentication refused or malformed
+  io_failed,         // a file, socket or process operation failed (the message says which)
 };
 
 const char* to_string(Errc e) noexcept;

@@ -9,14 +9,6 @@ namespace wibwob::protocol {
 
 namespace {
 
-const std::vector<std::string> kTypes = {
-    "test_pattern", "gradient", "frame_player", "text_view", "text_editor", "browser",
-    "verse", "mycelium", "orbit", "torus", "cube", "life", "blocks", "score", "ascii",
-    "animated_gradient", "monster_cam", "monster_verse", "contour_map", "generative_lab",
-    "monster_portal", "paint", "micropolis_ascii", "terminal", "room_chat", "wibwob",
-    "scramble", "quadra", "snake", "rogue", "deep_signal", "backrooms_tv", "app_launcher",
-    "gallery", "figlet_text"};
-
 // Keys that are part of the synced model; everything else goes to `extra`.
 bool is_model_key(std::string_view k) {
   return k == "id" || k == "type" || k == "x" || k == "y" || k == "w" || k == "h" ||
@@ -81,16 +73,6 @@ std::string js_number(const Json& v) {
 }
 
 }  // namespace
-
-const std::vector<std::string>& known_window_types() { return kTypes; }
-
-bool is_known_window_type(std::string_view type) {
-  return std::find(kTypes.begin(), kTypes.end(), type) != kTypes.end();
-}
-
-bool is_internal_window_type(std::string_view type) {
-  return type == "room_chat" || type == "wibwob" || type == "scramble";
-}
 
 bool is_acceptable_window_id(std::string_view id, const Limits& limits) {
   if (id.empty() || id.size() > limits.max_id_bytes) return false;

@@ -15,17 +15,11 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/result.hpp"
+#include "protocol/window_types.hpp"
 
 namespace wibwob::protocol {
 
 using Json = nlohmann::json;
-
-// The 35 window types the real app knows (spec/wibwob-ipc.md).
-const std::vector<std::string>& known_window_types();
-bool is_known_window_type(std::string_view type);
-
-// room_chat, wibwob, scramble: per-instance UI singletons, never synced.
-bool is_internal_window_type(std::string_view type);
 
 // Limits applied when parsing peer input. Generous for real layouts, small
 // enough that a hostile message cannot make us allocate without bound.

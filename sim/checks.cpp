@@ -49,7 +49,7 @@ std::string Simulation::divergence() const {
       pw.y = w.bounds.y;
       pw.w = w.bounds.w;
       pw.h = w.bounds.h;
-      const auto* t = fakewibwob::find_window_type(w.type);
+      const auto* t = protocol::find_window_type(w.type);
       if (t && t->needs_path) pw.path = w.path;
       shown[*rid] = pw;
     }

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-#include <stdexcept>
 
 namespace wibwob::sim {
 
@@ -163,13 +162,13 @@ std::string timeline_text(const SimConfig& config, const SimReport& report) {
   return out;
 }
 
-std::filesystem::path write_timeline(const std::filesystem::path& dir, const SimConfig& config,
-                                     const SimReport& report) {
+protocol::Result<std::filesystem::path> write_timeline(const std::filesystem::path& dir, const SimConfig& config,
+                                                       const SimReport& report) {
   const auto path = dir / timeline_file_name(report.seed);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << timeline_text(config, report);
   out.close();
-  if (!out) throw std::runtime_error("cannot write " + path.string());
+  if (!out) return protocol::make_error(protocol::Errc::io_failed, "cannot write " + path.string());
   return path;
 }
 

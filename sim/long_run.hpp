@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/result.hpp"
 #include "sim/simulator.hpp"
 
 namespace wibwob::sim {
@@ -45,9 +46,9 @@ std::string timeline_text(const SimConfig& config, const SimReport& report);
 // wibwob-sim-seed-<seed>.timeline.txt
 std::string timeline_file_name(std::uint64_t seed);
 
-// Writes timeline_text to dir/timeline_file_name; returns the path, or
-// throws std::runtime_error saying why it could not.
-std::filesystem::path write_timeline(const std::filesystem::path& dir, const SimConfig& config,
+// Writes timeline_text to dir/timeline_file_name; returns the path, or an
+// io_failed error saying why it could not.
+protocol::Result<std::filesystem::path> write_timeline(const std::filesystem::path& dir, const SimConfig& config,
                                      const SimReport& report);
 
 }  // namespace wibwob::sim

@@ -114,12 +114,10 @@ void report_failure(const wibwob::sim::SimConfig& c, const wibwob::sim::SimRepor
     traced = wibwob::sim::run_simulation(again);
     if (traced.failure != r.failure) std::cout << "  (run again with its trace, it ended: " << traced.failure << ")\n";
   }
-  try {
-    const auto path = wibwob::sim::write_timeline(o.timeline_dir, c, traced);
-    std::cout << "  timeline: " << path.string() << "\n";
-  } catch (const std::exception& e) {
-    std::cout << "  timeline: not written: " << e.what() << "\n";
-  }
+  if (const auto path = wibwob::sim::write_timeline(o.timeline_dir, c, traced))
+    std::cout << "  timeline: " << path->string() << "\n";
+  else
+    std::cout << "  timeline: not written: " << path.error().message << "\n";
   std::cout << "  replay: " << wibwob::sim::replay_command(c) << "\n";
 }
 

@@ -82,7 +82,7 @@ Window AppMirror::to_room_window(const ipc::AppWindow& a, const std::string& roo
   w.h = a.h;
   w.path = a.path;
   // figlet_text is re-created from its text, which the app shows as the title.
-  if (a.type == "figlet_text") w.extra["text"] = a.title;
+  if (const auto* t = protocol::find_window_type(a.type); t && t->needs_text) w.extra["text"] = a.title;
   return w;
 }
 

@@ -15,13 +15,6 @@ using Kind = WindowCommand::Kind;
 
 namespace {
 
-// Types the app cannot create from a delta: scramble is unsupported,
-// backrooms_tv opens a modal dialog and blocks the app's UI thread until a
-// person closes it (spec/wibwob-ipc.md).
-bool never_create(std::string_view type) { return type == "scramble" || type == "backrooms_tv"; }
-
-bool needs_path(std::string_view type) { return type == "frame_player" || type == "text_view"; }
-
 std::string num(std::int32_t v) { return std::to_string(v); }
 
 protocol::Result<std::string> command_line(Kind kind, const Window& w, const std::string& local_id) {
@@ -43,15 +36,19 @@ protocol::Result<std::string> command_line(Kind kind, const Window& w, const std
 }  // namespace
 
 protocol::Result<void> check_creatable(const Window& w, const CreatePolicy& policy) {
-  if (!protocol::is_known_window_type(w.type)) return make_error(Errc::unsupported, "unknown window type '" + w.type + "'");
-  if (never_create(w.type)) return make_error(Errc::unsupported, "type '" + w.type + "' cannot be created over IPC");
-  if (needs_path(w.type) && !w.path) return make_error(Errc::missing_field, "type '" + w.type + "' needs a path");
+  // The type's capabilities: protocol/window_types.hpp. scramble is
+  // unsupported; backrooms_tv opens a modal dialog that blocks the app's UI
+  // thread until a person closes it.
+  const auto* type = protocol::find_window_type(w.type);
+  if (!type) return make_error(Errc::unsupported, "unknown window type '" + w.type + "'");
+  if (!type->creatable_over_ipc()) return make_error(Errc::unsupported, "type '" + w.type + "' cannot be created over IPC");
+  if (type->needs_path && !w.path) return make_error(Errc::missing_field, "type '" + w.type + "' needs a path");
   if (w.path)
     if (auto r = policy.paths.check(*w.path); !r) return r;
-  if (w.type == "figlet_text") {
+  if (type->needs_text) {
     auto t = w.extra.find("text");
     if (t == w.extra.end() || !t->is_string() || t->get_ref<const std::string&>().empty())
-      return make_error(Errc::missing_field, "figlet_text without text");
+      return make_error(Errc::missing_field, w.type + " without text");
   }
   return {};
 }

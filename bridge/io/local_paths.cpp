@@ -61,12 +61,6 @@ std::string socket_identity(const std::string& path) {
          std::to_string(st.st_ctim.tv_nsec);
 }
 
-std::string beside_socket(const std::string& ipc_socket, std::string_view ending) {
-  const std::string_view suffix = ".sock";
-  const bool sock = ipc_socket.size() > suffix.size() && std::string_view(ipc_socket).ends_with(suffix);
-  return (sock ? ipc_socket.substr(0, ipc_socket.size() - suffix.size()) : ipc_socket) + std::string(ending);
-}
-
 protocol::Result<std::string> read_handover_file(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {

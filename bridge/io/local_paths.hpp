@@ -32,12 +32,6 @@ protocol::Result<std::string> read_secret_file(const std::string& path);
 // no socket there.
 std::string socket_identity(const std::string& path);
 
-// A file beside the app's socket: /tmp/wibwob_2.sock with ".bridge.sock" is
-// /tmp/wibwob_2.bridge.sock (a path without ".sock" gets the ending added).
-// The status socket (".bridge.sock") and the handover file
-// (".bridge.handover") live there.
-std::string beside_socket(const std::string& ipc_socket, std::string_view ending);
-
 // The handover file's text (bridge/core/handover.hpp); empty when there is none. A file that is not a regular file of
 // this user, or is larger than handover.hpp's bound, is an error.
 protocol::Result<std::string> read_handover_file(const std::string& path);

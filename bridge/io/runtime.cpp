@@ -15,7 +15,7 @@
 #include "bridge/io/cancellation.hpp"
 #include "bridge/io/local_paths.hpp"
 #include "common/logging.hpp"
-#include "net/control_channel.hpp"
+#include "net/unix_socket.hpp"
 
 namespace wibwob::bridge {
 
@@ -175,8 +175,8 @@ struct Unlink {
 asio::awaitable<void> Runtime::status_server() {
   if (cfg_.status_socket.empty()) co_return;
   asio::local::stream_protocol::acceptor acceptor(io_);
-  if (auto err = net::bind_unix_socket(acceptor, cfg_.status_socket)) {
-    spdlog::warn("no status socket: {}", *err);
+  if (auto bound = net::bind_unix_socket(acceptor, cfg_.status_socket); !bound) {
+    spdlog::warn("no status socket: {}", bound.error().message);
     co_return;
   }
   Unlink unlink{cfg_.status_socket};

@@ -22,11 +22,6 @@ using unix_socket = asio::local::stream_protocol::socket;
 using boost::system::error_code;
 namespace ipc = protocol::ipc;
 
-std::string default_socket_path(const std::optional<std::string>& instance) {
-  if (instance && !instance->empty()) return "/tmp/wibwob_" + *instance + ".sock";
-  return "/tmp/wwdos.sock";
-}
-
 namespace {
 
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
@@ -37,8 +32,9 @@ asio::awaitable<std::tuple<error_code, std::size_t>> read_line(unix_socket& s, s
   co_return co_await asio::async_read_until(s, asio::dynamic_buffer(buf, max), '\n', tuple_awaitable);
 }
 
-// Connects and, when a secret is configured, authenticates.
-asio::awaitable<std::optional<IpcOutcome>> open(const IpcClientConfig& c, unix_socket& s, std::string& buf) {
+// Connects and, when a secret is configured, authenticates. A failure says
+// why; success is an outcome without failure and text.
+asio::awaitable<IpcOutcome> open(const IpcClientConfig& c, unix_socket& s, std::string& buf) {
   auto connected = co_await within(c.connect_timeout, s.async_connect(c.socket_path, tuple_awaitable));
   if (!connected) co_return failure(IpcFailure::timeout, "connect to " + c.socket_path + " timed out");
   if (auto [ec] = *connected; ec) {
@@ -46,7 +42,7 @@ asio::awaitable<std::optional<IpcOutcome>> open(const IpcClientConfig& c, unix_s
                       ec == boost::system::errc::no_such_file_or_directory;
     co_return failure(gone ? IpcFailure::unreachable : IpcFailure::io, c.socket_path + ": " + ec.message());
   }
-  if (!c.secret) co_return std::nullopt;
+  if (!c.secret) co_return IpcOutcome{};
   auto challenge = co_await within(c.auth_step_timeout, read_line(s, buf, 4096));
   if (!challenge || std::get<0>(*challenge))
     co_return failure(IpcFailure::auth, "no auth challenge from the app (is WIBWOB_AUTH_SECRET set on the app too?)");
@@ -65,7 +61,7 @@ asio::awaitable<std::optional<IpcOutcome>> open(const IpcClientConfig& c, unix_s
   buf.erase(0, std::get<1>(*ok));
   if (ipc::classify_auth_result(verdict) != ipc::AuthResult::ok)
     co_return failure(IpcFailure::auth, "authentication refused by the app (wrong WIBWOB_AUTH_SECRET?)");
-  co_return std::nullopt;
+  co_return IpcOutcome{};
 }
 
 std::string strip(std::string s) {
@@ -80,7 +76,7 @@ asio::awaitable<IpcOutcome> ipc_request(IpcClientConfig c, std::string line) {
     co_return failure(IpcFailure::io, "request over " + std::to_string(ipc::max_request_bytes) + " bytes refused");
   unix_socket s(co_await asio::this_coro::executor);
   std::string buf;
-  if (auto f = co_await open(c, s, buf)) co_return *f;
+  if (auto opened = co_await open(c, s, buf); !opened.ok()) co_return opened;
   auto wrote = co_await within(c.reply_timeout, asio::async_write(s, asio::buffer(line), tuple_awaitable));
   if (!wrote) co_return failure(IpcFailure::timeout, "writing the request timed out");
   if (auto [ec, n] = *wrote; ec) co_return failure(IpcFailure::io, "writing the request: " + ec.message());
@@ -98,7 +94,7 @@ asio::awaitable<IpcOutcome> ipc_request(IpcClientConfig c, std::string line) {
 asio::awaitable<IpcOutcome> ipc_subscribe(IpcClientConfig c, std::function<void(std::string_view)> on_line) {
   unix_socket s(co_await asio::this_coro::executor);
   std::string buf;
-  if (auto f = co_await open(c, s, buf)) co_return *f;
+  if (auto opened = co_await open(c, s, buf); !opened.ok()) co_return opened;
   std::string req = "cmd:subscribe_events\n";
   auto wrote = co_await within(c.reply_timeout, asio::async_write(s, asio::buffer(req), tuple_awaitable));
   if (!wrote || std::get<0>(*wrote)) co_return failure(IpcFailure::io, "could not send subscribe_events");

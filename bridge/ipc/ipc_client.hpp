@@ -36,9 +36,6 @@ struct IpcClientConfig {
   std::size_t max_reply_bytes = 4 * 1024 * 1024;
 };
 
-// The socket path the app uses: /tmp/wibwob_<instance>.sock, else /tmp/wwdos.sock.
-std::string default_socket_path(const std::optional<std::string>& instance);
-
 // Both coroutines take their arguments by value: a coroutine must not hold
 // references to its caller's temporaries.
 //

@@ -58,7 +58,7 @@ std::optional<std::string> FakeApp::desktop_command(const ipc::Command& c, Respo
   if (n == "get_canvas_size") return get_canvas_size();
   if (n == "get_window_types") {
     Ordered types = Ordered::array();
-    for (const auto& t : window_types()) types.push_back({{"type", t.name}, {"spawnable", t.creatable}});
+    for (const auto& t : window_types()) types.push_back({{"type", t.name}, {"spawnable", !t.unsupported}});
     return line({{"window_types", std::move(types)}});
   }
   if (n == "get_capabilities") {

@@ -116,7 +116,7 @@ std::string FakeApp::dispatch(const ipc::Command& c, Response& r, std::size_t jo
 protocol::Result<DesktopWindow> FakeApp::make_window(const OpenSpec& spec) const {
   const WindowType* t = find_window_type(spec.type);
   if (!t) return make_error(Errc::bad_value, "unknown type");
-  if (!t->creatable) return make_error(Errc::unsupported, "unsupported type");
+  if (t->unsupported) return make_error(Errc::unsupported, "unsupported type");
   DesktopWindow w;
   w.type = spec.type;
   w.bounds = spec.bounds.value_or(t->default_bounds);

@@ -1,52 +1,31 @@
 #include "fakewibwob/core/window_types.hpp"
 
+#include <map>
+
 namespace wibwob::fakewibwob {
 
 namespace {
 
 constexpr Rect kDefault{4, 2, 64, 20};
 
+// The fake's default rectangles; a type not listed gets kDefault.
+const std::map<std::string_view, Rect>& default_bounds() {
+  static const std::map<std::string_view, Rect> bounds = {
+      {"test_pattern", {2, 1, 60, 20}}, {"gradient", {4, 2, 60, 20}},   {"frame_player", {2, 1, 42, 14}},
+      {"text_view", {6, 3, 80, 24}},    {"text_editor", {8, 4, 80, 24}}, {"browser", {4, 2, 100, 30}},
+      {"verse", {12, 4, 96, 30}},       {"room_chat", {10, 5, 100, 28}}, {"wibwob", {20, 6, 70, 22}},
+      {"scramble", {30, 8, 40, 16}},    {"app_launcher", {10, 4, 50, 18}}, {"gallery", {4, 2, 90, 28}},
+      {"figlet_text", {6, 3, 70, 12}}};
+  return bounds;
+}
+
 std::vector<WindowType> make_types() {
-  auto t = [](std::string_view name, Rect r = kDefault) {
-    WindowType w;
-    w.name = name;
-    w.default_bounds = r;
-    return w;
-  };
   std::vector<WindowType> v;
-  v.push_back(t("test_pattern", {2, 1, 60, 20}));
-  v.push_back(t("gradient", {4, 2, 60, 20}));
-  auto fp = t("frame_player", {2, 1, 42, 14});
-  fp.needs_path = true;
-  v.push_back(fp);
-  auto tv = t("text_view", {6, 3, 80, 24});
-  tv.needs_path = true;
-  v.push_back(tv);
-  auto te = t("text_editor", {8, 4, 80, 24});
-  te.reply_has_id = false;
-  v.push_back(te);
-  v.push_back(t("browser", {4, 2, 100, 30}));
-  v.push_back(t("verse", {12, 4, 96, 30}));
-  for (std::string_view n : {"mycelium", "orbit", "torus", "cube", "life", "blocks", "score", "ascii",
-                             "animated_gradient", "monster_cam", "monster_verse", "contour_map", "generative_lab",
-                             "monster_portal", "paint", "micropolis_ascii", "terminal"})
-    v.push_back(t(n));
-  auto rc = t("room_chat", {10, 5, 100, 28});
-  rc.default_title = "Room Chat";
-  v.push_back(rc);
-  v.push_back(t("wibwob", {20, 6, 70, 22}));
-  auto sc = t("scramble", {30, 8, 40, 16});
-  sc.creatable = false;
-  v.push_back(sc);
-  for (std::string_view n : {"quadra", "snake", "rogue", "deep_signal"}) v.push_back(t(n));
-  auto bt = t("backrooms_tv");
-  bt.modal_dialog = true;
-  v.push_back(bt);
-  v.push_back(t("app_launcher", {10, 4, 50, 18}));
-  v.push_back(t("gallery", {4, 2, 90, 28}));
-  auto fig = t("figlet_text", {6, 3, 70, 12});
-  fig.needs_text = true;
-  v.push_back(fig);
+  for (const auto& info : protocol::window_types()) {
+    const auto it = default_bounds().find(info.name);
+    v.push_back(WindowType{info, it == default_bounds().end() ? kDefault : it->second,
+                           info.name == "room_chat" ? "Room Chat" : ""});
+  }
   return v;
 }
 
@@ -58,9 +37,10 @@ const std::vector<WindowType>& window_types() {
 }
 
 const WindowType* find_window_type(std::string_view name) {
-  for (const auto& t : window_types())
-    if (t.name == name) return &t;
-  return nullptr;
+  // Same order as the protocol's table: the same index.
+  const auto* info = protocol::find_window_type(name);
+  if (!info) return nullptr;
+  return &window_types()[static_cast<std::size_t>(info - protocol::window_types().data())];
 }
 
 }  // namespace wibwob::fakewibwob

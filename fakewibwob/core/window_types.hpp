@@ -1,5 +1,6 @@
-// The 35 window types of WibWob-DOS with the creation rules the fake applies
-// (spec/wibwob-ipc.md, "Window commands").
+// The window types as the fake shows them: protocol/window_types.hpp's table
+// (what each type can do) plus the fake's own choices of default bounds and
+// titles.
 //
 // Default bounds are the fake's own choice (the spec gives none except by
 // example): each type has a fixed rectangle so tests can predict it.
@@ -9,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/window_types.hpp"
+
 namespace wibwob::fakewibwob {
 
 struct Rect {
@@ -16,14 +19,8 @@ struct Rect {
   friend bool operator==(const Rect&, const Rect&) = default;
 };
 
-struct WindowType {
-  std::string_view name;
+struct WindowType : protocol::WindowTypeInfo {
   Rect default_bounds;
-  bool creatable = true;      // false only for scramble: "err unsupported type"
-  bool needs_path = false;    // frame_player, text_view: "err missing path"; path shown in get_state
-  bool needs_text = false;    // figlet_text: "err missing text param"; text becomes the title
-  bool reply_has_id = true;   // false for text_editor: {"success":true} without id
-  bool modal_dialog = false;  // backrooms_tv: the reply waits for a person to close a dialog
   std::string_view default_title;
 };
 

@@ -1,8 +1,8 @@
 #include "fakewibwob/server/server.hpp"
 
 #include "fakewibwob/server/disk_files.hpp"
-#include "net/control_channel.hpp"
 #include "net/spawn.hpp"
+#include "net/unix_socket.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -67,27 +67,22 @@ ServerConfig with_shell_services(ServerConfig c) {
 
 }  // namespace
 
-std::string default_socket_path(std::optional<int> instance) {
-  return instance ? "/tmp/wibwob_" + std::to_string(*instance) + ".sock" : std::string("/tmp/wwdos.sock");
-}
-
 Server::Server(asio::io_context& io, ServerConfig config)
     : io_(io),
       config_(with_shell_services(std::move(config))),
       app_(config_.core),
       acceptor_(io),
-      control_(io,
-               [this](const ipc::Json& req) {
-                 net::ControlChannel::Reply r{control_op(req, /*defer_exit=*/true), {}};
-                 if (pending_exit_) r.after_write = [this] { stop(*pending_exit_); };
-                 return r;
-               }),
+      control_(io, [this](const ipc::Json& req) { return handle_control(req); }, [this](int code) { stop(code); }),
       wake_(io),
       down_timer_(io),
       started_(clock::now()),
       rng_(std::random_device{}()) {
   if (!config_.crash) config_.crash = [] { std::raise(SIGKILL); };
   app_.restart(config_.layout);
+  add_person_ops(ops_);
+  add_lifecycle_ops(ops_);
+  add_fault_ops(ops_);
+  add_observation_ops(ops_);
 }
 
 Server::~Server() {
@@ -98,20 +93,20 @@ Server::~Server() {
 
 Millis Server::now() const { return std::chrono::duration_cast<Millis>(clock::now() - started_); }
 
-std::optional<std::string> Server::bind_app() { return net::bind_unix_socket(acceptor_, config_.socket_path); }
+protocol::Result<void> Server::bind_app() { return net::bind_unix_socket(acceptor_, config_.socket_path); }
 
-std::optional<std::string> Server::start() {
-  if (auto err = bind_app()) return err;
+protocol::Result<void> Server::start() {
+  if (auto bound = bind_app(); !bound) return bound;
   if (!config_.control_path.empty()) {
-    if (auto err = control_.open(config_.control_path)) {
+    if (auto opened = control_.open(config_.control_path); !opened) {
       error_code ec;
       acceptor_.close(ec);
-      return err;
+      return opened;
     }
   }
   started_ok_ = true;
   asio::co_spawn(io_, app_loop(), net::fail_loudly("fakewibwob app loop"));
-  return std::nullopt;
+  return {};
 }
 
 void Server::stop(int code) {
@@ -150,7 +145,7 @@ void Server::set_refusing(bool refuse) {
     return;
   }
   if (acceptor_.is_open()) return;
-  if (auto err = bind_app()) spdlog::error("fakewibwob: cannot listen again: {}", *err);
+  if (auto bound = bind_app(); !bound) spdlog::error("fakewibwob: cannot listen again: {}", bound.error().message);
   wake_.cancel();
 }
 
@@ -199,34 +194,8 @@ asio::awaitable<void> Server::serve(unix_socket socket) {
   } clear_current{this};
 
   std::array<char, ipc::max_request_bytes> buf{};
-  std::size_t n = 0;
-  if (config_.secret) {
-    std::array<std::uint8_t, 16> random{};
-    for (auto& b : random) b = static_cast<std::uint8_t>(rng_());
-    AuthSession auth(*config_.secret, make_nonce(random));
-    const std::string challenge = auth.challenge();
-    if (!co_await write_all(socket, challenge)) co_return;
-    auto got = co_await read_some_for(socket, asio::buffer(buf), config_.auth_step_timeout);
-    if (!got) {
-      const std::string failed = auth.on_timeout();
-      co_await write_all(socket, failed);
-      co_return;
-    }
-    if (*got == 0) co_return;
-    const std::string verdict = auth.on_answer(std::string_view(buf.data(), *got));
-    if (!co_await write_all(socket, verdict)) co_return;
-    if (auth.state() != AuthSession::State::authenticated) co_return;
-    // The command needs a fresh read: anything sent with the answer is lost.
-    got = co_await read_some_for(socket, asio::buffer(buf), config_.auth_step_timeout);
-    if (!got || *got == 0) co_return;
-    n = *got;
-  } else {
-    // No timeout: a client that connects and never writes stalls the app.
-    auto got = co_await read_some_for(socket, asio::buffer(buf), std::nullopt);
-    if (!got || *got == 0) co_return;
-    n = *got;
-  }
-  if (stopped_) co_return;
+  const std::size_t n = co_await read_command(socket, asio::buffer(buf));
+  if (n == 0 || stopped_) co_return;
 
   Response r = app_.handle_request(std::string_view(buf.data(), n), now());
   // The app pushes events from inside the handler: before the reply.
@@ -244,12 +213,7 @@ asio::awaitable<void> Server::serve(unix_socket socket) {
   }
   if (!co_await write_all(socket, *r.reply)) co_return;  // client left mid-reply
   if (r.subscribe) {
-    error_code ec;
-    if (config_.subscriber_sndbuf > 0)
-      socket.set_option(asio::socket_base::send_buffer_size(config_.subscriber_sndbuf), ec);
-    // Pushes never wait: a full buffer means the subscriber is dropped.
-    socket.non_blocking(true, ec);
-    subscribers_.push_back(std::make_unique<unix_socket>(std::move(socket)));
+    keep_as_subscriber(std::move(socket));
     co_return;
   }
   error_code ec;
@@ -259,6 +223,42 @@ asio::awaitable<void> Server::serve(unix_socket socket) {
     auto [rec, m] = co_await socket.async_read_some(asio::buffer(buf), nothrow);
     if (rec) break;
   }
+}
+
+// The command's bytes; 0 when the client left or failed to authenticate.
+// With auth on, the handshake comes first and each step gets its timeout.
+asio::awaitable<std::size_t> Server::read_command(unix_socket& socket, asio::mutable_buffer buf) {
+  if (!config_.secret) {
+    // No timeout: a client that connects and never writes stalls the app.
+    auto got = co_await read_some_for(socket, buf, std::nullopt);
+    co_return got.value_or(0);
+  }
+  std::array<std::uint8_t, 16> random{};
+  for (auto& b : random) b = static_cast<std::uint8_t>(rng_());
+  AuthSession auth(*config_.secret, make_nonce(random));
+  const std::string challenge = auth.challenge();
+  if (!co_await write_all(socket, challenge)) co_return 0;
+  auto got = co_await read_some_for(socket, buf, config_.auth_step_timeout);
+  if (!got) {
+    const std::string failed = auth.on_timeout();
+    co_await write_all(socket, failed);
+    co_return 0;
+  }
+  if (*got == 0) co_return 0;
+  const std::string verdict = auth.on_answer(std::string_view(static_cast<const char*>(buf.data()), *got));
+  if (!co_await write_all(socket, verdict)) co_return 0;
+  if (auth.state() != AuthSession::State::authenticated) co_return 0;
+  // The command needs a fresh read: anything sent with the answer is lost.
+  got = co_await read_some_for(socket, buf, config_.auth_step_timeout);
+  co_return got.value_or(0);
+}
+
+void Server::keep_as_subscriber(unix_socket socket) {
+  error_code ec;
+  if (config_.subscriber_sndbuf > 0) socket.set_option(asio::socket_base::send_buffer_size(config_.subscriber_sndbuf), ec);
+  // Pushes never wait: a full buffer means the subscriber is dropped.
+  socket.non_blocking(true, ec);
+  subscribers_.push_back(std::make_unique<unix_socket>(std::move(socket)));
 }
 
 void Server::broadcast() {

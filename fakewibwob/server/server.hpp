@@ -40,7 +40,8 @@
 
 #include "fakewibwob/core/auth.hpp"
 #include "fakewibwob/core/fake_app.hpp"
-#include "net/control_channel.hpp"
+#include "fixture/control_channel.hpp"
+#include "fixture/control_ops.hpp"
 
 namespace wibwob::fakewibwob {
 
@@ -70,9 +71,9 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds both sockets and starts serving. Returns an error message when a
-  // path is live, is not a socket, or cannot be bound.
-  std::optional<std::string> start();
+  // Binds both sockets and starts serving. An error when a path is live, is
+  // not a socket, or cannot be bound.
+  protocol::Result<void> start();
   // Idempotent. Closes everything; calls on_exit(code) once.
   void stop(int code = 0);
   bool stopped() const { return stopped_; }
@@ -82,7 +83,9 @@ class Server {
   // One control-plane request (JSON object) -> reply object. Same as a line
   // on the control socket. Never throws on hostile input.
   // "exit" stops the server before returning.
-  ipc::Json control(const ipc::Json& request) { return control_op(request, false); }
+  ipc::Json control(const ipc::Json& request) {
+    return fixture::answer_in_process(handle_control(request), [this](int code) { stop(code); });
+  }
 
   FakeApp& app() { return app_; }
   std::size_t subscriber_count() const { return subscribers_.size(); }
@@ -92,12 +95,17 @@ class Server {
   Millis now() const;
 
  private:
-  // defer_exit: "exit" only records the code; the control session stops the
-  // server once the reply is written.
-  ipc::Json control_op(const ipc::Json& request, bool defer_exit);
+  // The control plane (control.cpp): the op table, in four groups.
+  fixture::Reply handle_control(const ipc::Json& request);
+  void add_person_ops(fixture::ControlOps& ops);
+  void add_lifecycle_ops(fixture::ControlOps& ops);
+  void add_fault_ops(fixture::ControlOps& ops);
+  void add_observation_ops(fixture::ControlOps& ops);
   asio::awaitable<void> app_loop();
   asio::awaitable<void> serve(unix_socket socket);
-  std::optional<std::string> bind_app();
+  asio::awaitable<std::size_t> read_command(unix_socket& socket, asio::mutable_buffer buf);
+  void keep_as_subscriber(unix_socket socket);
+  protocol::Result<void> bind_app();
   void set_refusing(bool refuse);
   void broadcast();
   void restart(std::vector<OpenSpec> layout, Millis down);
@@ -108,7 +116,8 @@ class Server {
   ServerConfig config_;
   FakeApp app_;
   unix_acceptor acceptor_;
-  net::ControlChannel control_;
+  fixture::ControlOps ops_;
+  fixture::ControlChannel control_;
   asio::steady_timer wake_;       // wakes app_loop when the listener reopens
   asio::steady_timer down_timer_; // restart with down time
   std::chrono::steady_clock::time_point started_;
@@ -116,7 +125,6 @@ class Server {
   bool stopped_ = false;
   bool started_ok_ = false;
   Millis reply_delay_{0};
-  std::optional<int> pending_exit_;
   std::uint64_t served_ = 0;
   unix_socket* current_ = nullptr;  // the connection the app is serving (to cancel on stop)
   std::vector<std::unique_ptr<unix_socket>> subscribers_;
@@ -125,8 +133,5 @@ class Server {
 
 // Reads and parses a layout file (see parse_layout).
 protocol::Result<std::vector<OpenSpec>> load_layout_file(const std::string& path);
-
-// Where the app listens: /tmp/wibwob_<instance>.sock, else /tmp/wwdos.sock.
-std::string default_socket_path(std::optional<int> instance);
 
 }  // namespace wibwob::fakewibwob

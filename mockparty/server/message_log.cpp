@@ -10,16 +10,16 @@ MessageLog::~MessageLog() {
   if (owned_ && out_) std::fclose(out_);
 }
 
-std::optional<std::string> MessageLog::open(const std::string& path) {
-  if (path.empty()) return std::nullopt;
+protocol::Result<void> MessageLog::open(const std::string& path) {
+  if (path.empty()) return {};
   if (path == "-") {
     out_ = stdout;
-    return std::nullopt;
+    return {};
   }
   out_ = std::fopen(path.c_str(), "a");
-  if (!out_) return "cannot open log file " + path;
+  if (!out_) return protocol::make_error(protocol::Errc::io_failed, "cannot open log file " + path);
   owned_ = true;
-  return std::nullopt;
+  return {};
 }
 
 void MessageLog::write(std::string_view room, std::string_view conn, std::string_view dir, std::string_view type,

@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/result.hpp"
+
 namespace wibwob::mockparty {
 
 class MessageLog {
@@ -25,7 +27,7 @@ class MessageLog {
   MessageLog& operator=(const MessageLog&) = delete;
 
   // "" = disabled, "-" = stdout, else a file (appended). Error message on failure.
-  std::optional<std::string> open(const std::string& path);
+  protocol::Result<void> open(const std::string& path);
   bool enabled() const { return out_ != nullptr; }
 
   void write(std::string_view room, std::string_view conn, std::string_view dir, std::string_view type,

@@ -35,6 +35,8 @@
 namespace wibwob::mockparty {
 
 namespace beast = boost::beast;
+using protocol::Errc;
+using protocol::make_error;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using asio::awaitable;
@@ -334,14 +336,11 @@ awaitable<void> Server::serve(tcp::socket socket) {
 
 Server::Server(asio::io_context& io, ServerConfig config)
     : io_(io), config_(std::move(config)), core_(config_.core), acceptor_(io),
-      control_(io,
-               [this](const Json& req) {
-                 bool exit_after = false;
-                 net::ControlChannel::Reply r{control_op(req, exit_after), {}};
-                 if (exit_after) r.after_write = [this, code = req.value("code", 0)] { stop(code); };
-                 return r;
-               }),
-      resume_timer_(io) {}
+      control_(io, [this](const Json& req) { return ops_.run(req); }, [this](int code) { stop(code); }),
+      resume_timer_(io) {
+  add_observation_ops(ops_);
+  add_fault_ops(ops_);
+}
 
 Server::~Server() = default;
 
@@ -352,36 +351,42 @@ std::string Server::url() const {
 // A random (version 4) UUID, as PartyKit gives a connection without `_pk`.
 std::string Server::random_uuid() { return boost::uuids::to_string(uuids_()); }
 
-std::optional<std::string> Server::start() {
-  if (auto err = log_.open(config_.log_path)) return err;
+protocol::Result<void> Server::start() {
+  if (auto opened = log_.open(config_.log_path); !opened) return opened;
   if (!config_.state_dir.empty()) {
     auto st = StateStore::open(config_.state_dir);
-    if (!st) return st.error().message;
+    if (!st) return st.error();
     store_.emplace(std::move(st).value());
   }
-  if (!config_.tls_cert.empty() || !config_.tls_key.empty()) {
-    if (config_.tls_cert.empty() || config_.tls_key.empty()) return "--tls-cert and --tls-key go together";
-    ssl_.emplace(asio::ssl::context::tls_server);
-    beast::error_code ec;
-    ssl_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
-    ssl_->use_certificate_chain_file(config_.tls_cert, ec);
-    if (ec) return "cannot load TLS certificate " + config_.tls_cert + ": " + ec.message();
-    ssl_->use_private_key_file(config_.tls_key, asio::ssl::context::pem, ec);
-    if (ec) return "cannot load TLS key " + config_.tls_key + ": " + ec.message();
-  }
+  if (auto loaded = load_tls(); !loaded) return loaded;
   port_ = config_.port;
-  if (auto err = open_listener()) return err;
+  if (auto listening = open_listener(); !listening) return listening;
   if (!config_.control_path.empty()) {
-    if (auto err = control_.open(config_.control_path)) return "control socket: " + *err;
+    if (auto opened = control_.open(config_.control_path); !opened)
+      return make_error(opened.error().code, "control socket: " + opened.error().message);
   }
-  return std::nullopt;
+  return {};
 }
 
-std::optional<std::string> Server::open_listener() {
+protocol::Result<void> Server::load_tls() {
+  if (config_.tls_cert.empty() && config_.tls_key.empty()) return {};
+  if (config_.tls_cert.empty() || config_.tls_key.empty())
+    return make_error(Errc::missing_field, "--tls-cert and --tls-key go together");
+  ssl_.emplace(asio::ssl::context::tls_server);
+  beast::error_code ec;
+  ssl_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  ssl_->use_certificate_chain_file(config_.tls_cert, ec);
+  if (ec) return make_error(Errc::io_failed, "cannot load TLS certificate " + config_.tls_cert + ": " + ec.message());
+  ssl_->use_private_key_file(config_.tls_key, asio::ssl::context::pem, ec);
+  if (ec) return make_error(Errc::io_failed, "cannot load TLS key " + config_.tls_key + ": " + ec.message());
+  return {};
+}
+
+protocol::Result<void> Server::open_listener() {
   beast::error_code ec;
   tcp::endpoint ep(asio::ip::make_address(config_.host, ec), port_);
-  if (ec) return "bad host " + config_.host + ": " + ec.message();
+  if (ec) return make_error(Errc::bad_value, "bad host " + config_.host + ": " + ec.message());
   acceptor_.open(ep.protocol(), ec);
   // Resuming after a pause binds the same port again; accepted connections
   // in TIME_WAIT must not prevent it.
@@ -391,12 +396,13 @@ std::optional<std::string> Server::open_listener() {
   if (ec) {
     beast::error_code ignored;
     acceptor_.close(ignored);
-    return "cannot listen on " + config_.host + ":" + std::to_string(port_) + ": " + ec.message();
+    return make_error(Errc::io_failed,
+                      "cannot listen on " + config_.host + ":" + std::to_string(port_) + ": " + ec.message());
   }
   port_ = acceptor_.local_endpoint().port();
   paused_ = false;
   asio::co_spawn(io_, accept_loop(++accept_generation_), log_exceptions("mockparty accept"));
-  return std::nullopt;
+  return {};
 }
 
 awaitable<void> Server::accept_loop(std::uint64_t generation) {
@@ -430,9 +436,9 @@ void Server::pause_accepting(std::chrono::milliseconds ms) {
 void Server::resume_accepting() {
   if (!paused_ || stopped_) return;
   resume_timer_.cancel();
-  if (auto err = open_listener()) {
+  if (auto listening = open_listener(); !listening) {
     // Someone took the port meanwhile: keep trying, the contract is "same port".
-    spdlog::error("resume: {}; retrying", *err);
+    spdlog::error("resume: {}; retrying", listening.error().message);
     resume_timer_.expires_after(std::chrono::milliseconds(50));
     resume_timer_.async_wait([this](beast::error_code ec) {
       if (!ec && !stopped_) resume_accepting();
@@ -490,7 +496,8 @@ void Server::execute(Effects effects) {
                    },
                    [&](Persist& p) {
                      if (!store_) return;
-                     if (auto err = store_->save(p.room, p.state_json)) spdlog::error("persist: {}", *err);
+                     if (auto saved = store_->save(p.room, p.state_json); !saved)
+                       spdlog::error("persist: {}", saved.error().message);
                    },
                    [&](Log& l) { log_.write(l.room, l.conn, l.dir, l.type, l.version, l.note); },
                },
@@ -521,68 +528,51 @@ int Server::drop(const std::string* room, std::optional<std::uint16_t> code) {
 }
 
 // --- control ------------------------------------------------------------------------
+// The op table (fixture/control_ops.hpp; docs/mockparty.md lists the ops):
+// observation, then faults.
 
-Json Server::control(const Json& request) {
-  bool exit_after = false;
-  Json reply = control_op(request, exit_after);
-  if (exit_after) stop(request.value("code", 0));
-  return reply;
+namespace {
+
+using fixture::fail;
+using fixture::int_field;
+using fixture::ok;
+using fixture::Reply;
+using fixture::string_field;
+
+// The defects by name, as `status` shows them and `set_defects` takes them.
+constexpr std::pair<const char*, bool Defects::*> defect_fields[] = {
+    {"leave_count_off_by_one", &Defects::leave_count_off_by_one},
+    {"no_close_reply", &Defects::no_close_reply},
+    {"duplicate_pk_ghost", &Defects::duplicate_pk_ghost},
+    {"state_limit_silent", &Defects::state_limit_silent}};
+
+Json defects_json(const Defects& d) {
+  Json j = Json::object();
+  for (auto [key, field] : defect_fields) j[key] = d.*field;
+  return j;
 }
 
-Json Server::control_op(const Json& req, bool& exit_after) {
-  auto fail = [](std::string why) { return Json{{"ok", false}, {"error", std::move(why)}}; };
-  if (!req.is_object()) return fail("request must be a JSON object");
-  auto op_it = req.find("op");
-  if (op_it == req.end() || !op_it->is_string()) return fail("missing string op");
-  const std::string op = op_it->get<std::string>();
-  auto get_bool = [&](const char* k) -> std::optional<bool> {
-    auto it = req.find(k);
-    if (it == req.end() || !it->is_boolean()) return std::nullopt;
-    return it->get<bool>();
-  };
-  auto get_int = [&](const char* k, std::int64_t lo, std::int64_t hi) -> std::optional<std::int64_t> {
-    auto it = req.find(k);
-    if (it == req.end() || !it->is_number_integer()) return std::nullopt;
-    auto v = it->get<std::int64_t>();
-    if (v < lo || v > hi) return std::nullopt;
-    return v;
-  };
-  auto get_string = [&](const char* k) -> std::optional<std::string> {
-    auto it = req.find(k);
-    if (it == req.end() || !it->is_string()) return std::nullopt;
-    return it->get<std::string>();
-  };
-  auto defects_json = [&] {
-    const auto& d = core_.options().defects;
-    return Json{{"leave_count_off_by_one", d.leave_count_off_by_one},
-                {"no_close_reply", d.no_close_reply},
-                {"duplicate_pk_ghost", d.duplicate_pk_ghost},
-                {"state_limit_silent", d.state_limit_silent}};
-  };
+Json stats_json(const PartyCore::Stats& st) {
+  return Json{{"messages_in", st.messages_in}, {"deltas_applied", st.deltas_applied},
+              {"deltas_rejected", st.deltas_rejected}, {"over_limit", st.over_limit}, {"ignored", st.ignored}};
+}
 
-  if (op == "ping") return Json{{"ok", true}};
-  if (op == "status") {
-    const auto& st = core_.stats();
-    return Json{{"ok", true},
-                {"url", url()},
-                {"port", port_},
-                {"tls", tls()},
-                {"rooms", core_.rooms()},
-                {"connections", conns_.size()},
-                {"sockets", core_.socket_count()},
-                {"accepting", acceptor_.is_open()},
-                {"refusing_upgrades", refuse_upgrades_},
-                {"delay_ms", delay_.count()},
-                {"defects", defects_json()},
-                {"stats",
-                 {{"messages_in", st.messages_in},
-                  {"deltas_applied", st.deltas_applied},
-                  {"deltas_rejected", st.deltas_rejected},
-                  {"over_limit", st.over_limit},
-                  {"ignored", st.ignored}}}};
-  }
-  if (op == "state") {
-    auto room = get_string("room");
+}  // namespace
+
+Json Server::control(const Json& request) {
+  return fixture::answer_in_process(ops_.run(request), [this](int code) { stop(code); });
+}
+
+void Server::add_observation_ops(fixture::ControlOps& ops) {
+  ops.add("ping", [](const Json&) -> Reply { return ok(); });
+  ops.add("status", [this](const Json&) -> Reply {
+    return ok({{"url", url()}, {"port", port_}, {"tls", tls()}, {"rooms", core_.rooms()},
+               {"connections", conns_.size()}, {"sockets", core_.socket_count()}, {"accepting", acceptor_.is_open()},
+               {"refusing_upgrades", refuse_upgrades_}, {"delay_ms", delay_.count()},
+               {"defects", defects_json(core_.options().defects)}, {"stats", stats_json(core_.stats())}});
+  });
+  ops.add("state", [this](const Json& req) -> Reply {
+    auto room = string_field(req, "room");
     if (!room) return fail("state needs a string room");
     const auto* s = core_.state(*room);
     Json conns = Json::array();
@@ -590,62 +580,61 @@ Json Server::control_op(const Json& req, bool& exit_after) {
       const auto* info = core_.socket(id);
       conns.push_back(Json{{"conn", info->conn}, {"ghost", info->ghost}});
     }
-    return Json{{"ok", true}, {"room", *room}, {"state", s ? s->to_json() : Json(nullptr)}, {"connections", conns}};
-  }
-  if (op == "drop") {
-    auto room = get_string("room");
+    return ok({{"room", *room}, {"state", s ? s->to_json() : Json(nullptr)}, {"connections", conns}});
+  });
+}
+
+void Server::add_fault_ops(fixture::ControlOps& ops) {
+  ops.add("drop", [this](const Json& req) -> Reply {
+    auto room = string_field(req, "room");
+    if (req.contains("room") && !room) return fail("room must be a string");
     std::optional<std::uint16_t> code;
     if (req.contains("code")) {
-      auto c = get_int("code", 1000, 4999);
+      auto c = int_field(req, "code", 1000, 4999);
       if (!c) return fail("code must be an integer in 1000..4999");
       code = static_cast<std::uint16_t>(*c);
     }
-    if (req.contains("room") && !room) return fail("room must be a string");
-    return Json{{"ok", true}, {"dropped", drop(room ? &*room : nullptr, code)}};
-  }
-  if (op == "pause_accept") {
-    auto ms = get_int("ms", 0, 3'600'000);
+    return ok({{"dropped", drop(room ? &*room : nullptr, code)}});
+  });
+  ops.add("pause_accept", [this](const Json& req) -> Reply {
+    auto ms = int_field(req, "ms", 0, 3'600'000);
     if (!ms) return fail("pause_accept needs ms in 0..3600000");
     pause_accepting(std::chrono::milliseconds(*ms));
-    return Json{{"ok", true}, {"port", port_}};
-  }
-  if (op == "resume_accept") {
+    return ok({{"port", port_}});
+  });
+  ops.add("resume_accept", [this](const Json&) -> Reply {
     resume_accepting();
-    return Json{{"ok", true}, {"accepting", acceptor_.is_open()}};
-  }
-  if (op == "set_delay") {
-    auto ms = get_int("ms", 0, 600'000);
+    return ok({{"accepting", acceptor_.is_open()}});
+  });
+  ops.add("set_delay", [this](const Json& req) -> Reply {
+    auto ms = int_field(req, "ms", 0, 600'000);
     if (!ms) return fail("set_delay needs ms in 0..600000");
     delay_ = std::chrono::milliseconds(*ms);
-    return Json{{"ok", true}};
-  }
-  if (op == "refuse_upgrades") {
-    auto on = get_bool("on");
+    return ok();
+  });
+  ops.add("refuse_upgrades", [this](const Json& req) -> Reply {
+    auto on = fixture::bool_field(req, "on");
     if (!on) return fail("refuse_upgrades needs a boolean on");
     refuse_upgrades_ = *on;
-    return Json{{"ok", true}};
-  }
-  if (op == "set_defects") {
+    return ok();
+  });
+  ops.add("set_defects", [this](const Json& req) -> Reply {
     Defects d = core_.options().defects;
-    for (auto [key, field] : {std::pair{"leave_count_off_by_one", &Defects::leave_count_off_by_one},
-                              std::pair{"no_close_reply", &Defects::no_close_reply},
-                              std::pair{"duplicate_pk_ghost", &Defects::duplicate_pk_ghost},
-                              std::pair{"state_limit_silent", &Defects::state_limit_silent}}) {
+    for (auto [key, field] : defect_fields) {
       if (!req.contains(key)) continue;
-      auto v = get_bool(key);
+      auto v = fixture::bool_field(req, key);
       if (!v) return fail(std::string(key) + " must be a boolean");
       d.*field = *v;
     }
     core_.set_defects(d);
-    return Json{{"ok", true}, {"defects", defects_json()}};
-  }
-  if (op == "exit") {
-    if (req.contains("code") && !get_int("code", 0, 255)) return fail("code must be an integer in 0..255");
-    exit_after = true;
-    return Json{{"ok", true}};
-  }
-  return fail("unknown op " + op);
+    return ok({{"defects", defects_json(core_.options().defects)}});
+  });
+  ops.add("exit", [](const Json& req) -> Reply {
+    if (!req.contains("code")) return fixture::exit_after_reply(0);
+    auto code = int_field(req, "code", 0, 255);
+    if (!code) return fail("code must be an integer in 0..255");
+    return fixture::exit_after_reply(static_cast<int>(*code));
+  });
 }
-
 
 }  // namespace wibwob::mockparty

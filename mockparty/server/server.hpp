@@ -46,7 +46,8 @@
 #include <boost/uuid/random_generator.hpp>
 
 #include "mockparty/core/party_core.hpp"
-#include "net/control_channel.hpp"
+#include "fixture/control_channel.hpp"
+#include "fixture/control_ops.hpp"
 #include "mockparty/server/message_log.hpp"
 #include "mockparty/server/state_store.hpp"
 
@@ -80,8 +81,8 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Loads TLS files, binds, starts accepting. An error message on failure.
-  std::optional<std::string> start();
+  // Loads TLS files, binds, starts accepting.
+  protocol::Result<void> start();
   // Idempotent: closes the listener, the control socket and every connection.
   void stop(int code = 0);
   bool stopped() const { return stopped_; }
@@ -115,8 +116,11 @@ class Server {
   asio::io_context& io() { return io_; }
 
  private:
-  Json control_op(const Json& request, bool& exit_after);
-  std::optional<std::string> open_listener();
+  // The control plane's op table (server.cpp, "control").
+  void add_observation_ops(fixture::ControlOps& ops);
+  void add_fault_ops(fixture::ControlOps& ops);
+  protocol::Result<void> load_tls();
+  protocol::Result<void> open_listener();
   void pause_accepting(std::chrono::milliseconds ms);
   void resume_accepting();
   asio::awaitable<void> serve(tcp::socket socket);
@@ -131,7 +135,8 @@ class Server {
   std::optional<StateStore> store_;
   std::optional<asio::ssl::context> ssl_;
   tcp::acceptor acceptor_;
-  net::ControlChannel control_;
+  fixture::ControlOps ops_;
+  fixture::ControlChannel control_;
   asio::steady_timer resume_timer_;
   std::uint16_t port_ = 0;
   std::uint64_t accept_generation_ = 0;

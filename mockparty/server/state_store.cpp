@@ -21,7 +21,7 @@ protocol::Result<StateStore> StateStore::open(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec || !fs::is_directory(dir, ec))
-    return make_error(Errc::bad_value, "cannot use state directory " + dir + ": " + ec.message());
+    return make_error(Errc::io_failed, "cannot use state directory " + dir + ": " + ec.message());
   return StateStore(dir);
 }
 
@@ -45,25 +45,26 @@ protocol::Result<std::optional<protocol::RoomState>> StateStore::load(const std:
   return std::optional<protocol::RoomState>{std::move(st).value()};
 }
 
-std::optional<std::string> StateStore::save(const std::string& room, const std::string& state_json) const {
+protocol::Result<void> StateStore::save(const std::string& room, const std::string& state_json) const {
   const std::string path = path_for(room);
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return "cannot write " + tmp;
+  if (fd < 0) return make_error(Errc::io_failed, "cannot write " + tmp);
   std::size_t done = 0;
   while (done < state_json.size()) {
     const ssize_t n = ::write(fd, state_json.data() + done, state_json.size() - done);
     if (n < 0) {
       ::close(fd);
-      return "cannot write " + tmp;
+      return make_error(Errc::io_failed, "cannot write " + tmp);
     }
     done += static_cast<std::size_t>(n);
   }
   // No fsync: the mock survives its own restarts, not power loss, and a
   // sync per delta would dominate the benchmark.
   ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return "cannot rename " + tmp + " to " + path;
-  return std::nullopt;
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return make_error(Errc::io_failed, "cannot rename " + tmp + " to " + path);
+  return {};
 }
 
 }  // namespace wibwob::mockparty

@@ -21,7 +21,7 @@ class StateStore {
   // nullopt: no file for this room. Error: unreadable or corrupt file.
   protocol::Result<std::optional<protocol::RoomState>> load(const std::string& room) const;
   // Error message on failure.
-  std::optional<std::string> save(const std::string& room, const std::string& state_json) const;
+  protocol::Result<void> save(const std::string& room, const std::string& state_json) const;
 
   std::string path_for(const std::string& room) const;
 

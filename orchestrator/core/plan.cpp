@@ -6,6 +6,8 @@
 #include <optional>
 #include <sstream>
 
+#include "protocol/socket_paths.hpp"
+
 namespace wibwob::orchestrator {
 
 using protocol::Errc;
@@ -91,17 +93,11 @@ std::vector<std::string> expand(const CommandTemplate& t, const Room& room, cons
   return argv;
 }
 
-std::string socket_path_for(const std::string& socket_dir, std::int64_t instance_id) {
-  std::string dir = socket_dir.empty() ? "/tmp" : socket_dir;
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  return (dir == "/" ? "" : dir) + "/wibwob_" + std::to_string(instance_id) + ".sock";
-}
-
 Plan make_plan(std::vector<Room> rooms, PlanOptions options) {
   Plan p;
   for (auto& r : rooms) {
     RoomPlan rp;
-    rp.socket_path = socket_path_for(options.socket_dir, r.instance_id);
+    rp.socket_path = protocol::instance_socket_path(options.socket_dir, std::to_string(r.instance_id));
     rp.bridge = r.multiplayer;
     rp.room = std::move(r);
     p.rooms.push_back(std::move(rp));

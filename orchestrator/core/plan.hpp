@@ -63,7 +63,6 @@ struct Plan {
   PlanOptions options;
 };
 
-std::string socket_path_for(const std::string& socket_dir, std::int64_t instance_id);
 Plan make_plan(std::vector<Room> rooms, PlanOptions options);
 
 // The variables this project sets; every other variable is inherited.

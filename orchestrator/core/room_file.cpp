@@ -4,11 +4,13 @@
 #include <array>
 #include <charconv>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <map>
 
-#include <boost/url/parse.hpp>
 #include <yaml-cpp/yaml.h>
+
+#include "protocol/server_url.hpp"
 
 namespace wibwob::orchestrator {
 
@@ -27,14 +29,6 @@ std::string format(const Diagnostic& d) {
   s += d.is_error() ? ": error: " : ": warning: ";
   s += d.message;
   return s;
-}
-
-const std::vector<std::string_view>& known_keys() {
-  static const std::vector<std::string_view> keys = {
-      "room_id",      "display_name",  "instance_id",   "ttyd_port",      "layout_path",
-      "api_key_source", "max_visitors", "preload_files", "multiplayer",  "partykit_room",
-      "partykit_server", "max_players"};
-  return keys;
 }
 
 namespace {
@@ -265,202 +259,300 @@ Diagnostic file_error(std::string_view source, int line, std::string message) {
   return Diagnostic{Severity::error, std::string(source), line, std::move(message)};
 }
 
-}  // namespace
+// "a, b and c"
+std::string join_words(const std::vector<std::string_view>& words, const char* last_sep) {
+  std::string out;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) out += i + 1 == words.size() ? last_sep : ", ";
+    out += words[i];
+  }
+  return out;
+}
 
-RoomFileResult parse_room_file(std::string_view source, std::string_view text) {
-  RoomFileResult out;
-  auto fail = [&](int line, std::string message) {
-    out.diagnostics.push_back(file_error(source, line, std::move(message)));
-    return out;
-  };
+// --- step 1: the file as text ------------------------------------------------------
+
+// Size, NUL bytes, UTF-8 and a byte-order mark: a room file is a page of text.
+std::optional<Diagnostic> check_text(std::string_view source, std::string_view text) {
   if (text.size() > max_room_file_bytes)
-    return fail(0, "file is " + std::to_string(text.size()) + " bytes; a room file may be at most " +
-                       std::to_string(max_room_file_bytes));
-  if (text.find('\0') != std::string_view::npos) return fail(0, "file contains NUL bytes: not a text file");
-  if (!valid_utf8(text)) return fail(0, "file is not valid UTF-8");
+    return file_error(source, 0, "file is " + std::to_string(text.size()) + " bytes; a room file may be at most " +
+                                     std::to_string(max_room_file_bytes));
+  if (text.find('\0') != std::string_view::npos) return file_error(source, 0, "file contains NUL bytes: not a text file");
+  if (!valid_utf8(text)) return file_error(source, 0, "file is not valid UTF-8");
   if (text.starts_with("\xEF\xBB\xBF"))
-    return fail(1, "file starts with a UTF-8 byte-order mark; it must start with a `---` line");
+    return file_error(source, 1, "file starts with a UTF-8 byte-order mark; it must start with a `---` line");
+  return std::nullopt;
+}
 
-  // Frontmatter: from the first line (`---`) to the next `---` (or `...`) line.
+// --- step 2: the frontmatter splitter ----------------------------------------------
+
+struct Split {
+  std::string_view yaml;  // between the `---` lines (starts on line 2)
+  std::string_view body;  // after the closing line, untouched
+  std::optional<Diagnostic> error;
+};
+
+// The frontmatter runs from the first line (`---`) to the next `---` (or
+// `...`) line.
+Split split_frontmatter(std::string_view source, std::string_view text) {
+  auto fail = [&](int line, std::string message) { return Split{{}, {}, file_error(source, line, std::move(message))}; };
   const auto first_end = text.find('\n');
   if (strip_line_end(text.substr(0, first_end)) != "---")
     return fail(1, "file must start with a `---` line (YAML frontmatter), got " +
                        quote(strip_line_end(text.substr(0, std::min<std::size_t>(first_end, 40)))));
   if (first_end == std::string_view::npos) return fail(1, "frontmatter is not closed: no second `---` line");
-  std::size_t pos = first_end + 1;
-  int line_no = 2;
-  std::optional<std::size_t> close_begin, close_end;
-  while (pos < text.size()) {
+  for (std::size_t pos = first_end + 1; pos < text.size();) {
     const auto e = text.find('\n', pos);
     const auto line = strip_line_end(text.substr(pos, e == std::string_view::npos ? std::string_view::npos : e - pos));
     if (line == "---" || line == "...") {
-      close_begin = pos;
-      close_end = e == std::string_view::npos ? text.size() : e + 1;
-      break;
+      const std::string_view yaml = text.substr(first_end + 1, pos - (first_end + 1));
+      if (yaml.size() > max_frontmatter_bytes)
+        return fail(2, "frontmatter is " + std::to_string(yaml.size()) + " bytes; at most " +
+                           std::to_string(max_frontmatter_bytes) + " are accepted");
+      return Split{yaml, e == std::string_view::npos ? std::string_view() : text.substr(e + 1), std::nullopt};
     }
     if (e == std::string_view::npos) break;
     pos = e + 1;
-    ++line_no;
   }
-  if (!close_begin) return fail(1, "frontmatter is not closed: no second `---` line");
-  const std::string_view yaml_text = text.substr(first_end + 1, *close_begin - (first_end + 1));
-  if (yaml_text.size() > max_frontmatter_bytes)
-    return fail(2, "frontmatter is " + std::to_string(yaml_text.size()) + " bytes; at most " +
-                       std::to_string(max_frontmatter_bytes) + " are accepted");
+  return fail(1, "frontmatter is not closed: no second `---` line");
+}
 
-  YAML::Node root;
+// --- step 3: the table of fields ---------------------------------------------------
+
+struct FieldReader {
+  std::string_view key;
+  bool required;
+  // Checks the (present, non-null) value and stores it in the room.
+  std::function<void(Validator&, const YAML::Node&, Room&)> read;
+};
+
+// A string that becomes one name (room_id) or URL path segment (partykit_room).
+std::optional<std::string> one_segment(Validator& v, const YAML::Node& n, const std::string& key, const char* why) {
+  auto s = v.string_field(key, n);
+  if (s && (s->find('/') != std::string::npos || s->find(' ') != std::string::npos)) {
+    v.error(&n, key + ": " + why + "must not contain '/' or spaces, got " + quote(*s));
+    return std::nullopt;
+  }
+  return s;
+}
+
+template <class T>
+std::function<void(Validator&, const YAML::Node&, Room&)> integer(const char* key, std::int64_t lo, std::int64_t hi,
+                                                                  T Room::*field) {
+  return [=](Validator& v, const YAML::Node& n, Room& r) {
+    if (auto i = v.int_field(key, n, lo, hi)) r.*field = static_cast<T>(*i);
+  };
+}
+
+std::function<void(Validator&, const YAML::Node&, Room&)> text(const char* key, std::string Room::*field) {
+  return [=](Validator& v, const YAML::Node& n, Room& r) {
+    if (auto s = v.string_field(key, n)) r.*field = *s;
+  };
+}
+
+std::function<void(Validator&, const YAML::Node&, Room&)> optional_text(const char* key,
+                                                                        std::optional<std::string> Room::*field) {
+  return [=](Validator& v, const YAML::Node& n, Room& r) {
+    if (auto s = v.string_field(key, n)) r.*field = *s;
+  };
+}
+
+void read_api_key_source(Validator& v, const YAML::Node& n, Room& r) {
+  auto s = v.string_field("api_key_source", n);
+  if (!s) return;
+  for (auto src : {ApiKeySource::env, ApiKeySource::host_config, ApiKeySource::visitor_dialog})
+    if (*s == to_string(src)) {
+      r.api_key_source = src;
+      return;
+    }
+  v.error(&n, "api_key_source: must be one of env, host_config, visitor_dialog; got " + quote(*s));
+}
+
+void read_preload_files(Validator& v, const YAML::Node& n, Room& r) {
+  if (!n.IsSequence()) {
+    v.error(&n, std::string("preload_files: must be a list of paths, got ") + kind_name(n));
+    return;
+  }
+  for (const auto& item : n)
+    if (auto s = v.string_field("preload_files item", item)) r.preload_files.push_back(*s);
+}
+
+void read_partykit_server(Validator& v, const YAML::Node& n, Room& r) {
+  auto s = v.string_field("partykit_server", n);
+  if (!s) return;
+  // The same check as the bridge's (protocol/server_url.hpp).
+  if (auto u = protocol::parse_server_url(*s); !u)
+    v.error(&n, "partykit_server: " + u.error().message);
+  else
+    r.partykit_server = *s;
+}
+
+// rooms.md's keys, in its order, each with its reader.
+const std::vector<FieldReader>& field_table() {
+  static const std::vector<FieldReader> table = {
+      {"room_id", true,
+       [](Validator& v, const YAML::Node& n, Room& r) {
+         if (auto s = one_segment(v, n, "room_id", "")) r.room_id = *s;
+       }},
+      {"display_name", false, text("display_name", &Room::display_name)},
+      {"instance_id", true, integer("instance_id", 0, std::numeric_limits<std::int32_t>::max(), &Room::instance_id)},
+      {"ttyd_port", true, integer("ttyd_port", 1024, 65535, &Room::ttyd_port)},
+      {"layout_path", false, optional_text("layout_path", &Room::layout_path)},
+      {"api_key_source", false, read_api_key_source},
+      {"max_visitors", false, integer("max_visitors", 1, 1000000, &Room::max_visitors)},
+      {"preload_files", false, read_preload_files},
+      {"multiplayer", false,
+       [](Validator& v, const YAML::Node& n, Room& r) {
+         if (auto b = v.bool_field("multiplayer", n)) r.multiplayer = *b;
+       }},
+      {"partykit_room", false,
+       [](Validator& v, const YAML::Node& n, Room& r) {
+         if (auto s = one_segment(v, n, "partykit_room", "becomes one URL path segment and ")) r.partykit_room = *s;
+       }},
+      {"partykit_server", false, read_partykit_server},
+      {"max_players", false, integer("max_players", 0, 1000000, &Room::max_players)},
+  };
+  return table;
+}
+
+std::vector<std::string_view> required_keys() {
+  std::vector<std::string_view> out;
+  for (const auto& f : field_table())
+    if (f.required) out.push_back(f.key);
+  return out;
+}
+
+// --- step 4: key collection --------------------------------------------------------
+
+// The mapping's known keys, each once, with the line it is on.
+struct Fields {
+  std::map<std::string, YAML::Node, std::less<>> nodes;
+  std::map<std::string, int, std::less<>> first_line;
+
+  // Present and not null.
+  const YAML::Node* get(std::string_view key) const {
+    auto it = nodes.find(key);
+    if (it == nodes.end() || is_null(it->second)) return nullptr;
+    return &it->second;
+  }
+  int line_of(std::string_view key) const {
+    auto it = first_line.find(key);
+    return it == first_line.end() ? 0 : it->second;
+  }
+};
+
+std::string unknown_key_message(const std::string& key) {
+  std::string msg = "unknown key " + quote(key);
+  if (auto s = suggest_key(key)) return msg + " (did you mean '" + *s + "'?)";
+  return msg + " (known keys: " + join_words(known_keys(), ", ") + ")";
+}
+
+Fields collect_keys(const YAML::Node& root, Validator& v) {
+  Fields f;
+  const auto& known = known_keys();
+  for (const auto& kv : root) {
+    const YAML::Node& k = kv.first;
+    if (!k.IsScalar() || is_null(k)) {
+      v.error(&k, std::string("keys must be plain names, got ") + kind_name(k));
+      continue;
+    }
+    const std::string key = k.Scalar();
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      v.error(&k, unknown_key_message(key));
+      continue;
+    }
+    if (auto it = f.first_line.find(key); it != f.first_line.end()) {
+      v.error(&k, "key '" + key + "' appears twice (first on line " + std::to_string(it->second) + ")");
+      continue;
+    }
+    f.first_line[key] = v.line_of(k);
+    f.nodes[key] = kv.second;
+  }
+  return f;
+}
+
+void read_fields(const Fields& f, Validator& v, Room& room) {
+  for (const auto& field : field_table()) {
+    if (const YAML::Node* n = f.get(field.key))
+      field.read(v, *n, room);
+    else if (field.required)
+      v.error_at_line(f.line_of(field.key), "missing required field '" + std::string(field.key) + "'");
+  }
+}
+
+// --- step 5: rules across fields ---------------------------------------------------
+
+void check_cross_field_rules(const Fields& f, Validator& v, Room& room) {
+  if (room.display_name.empty()) room.display_name = room.room_id;
+  if (!room.multiplayer) {
+    if (const YAML::Node* n = f.get("partykit_room") ? f.get("partykit_room") : f.get("partykit_server"))
+      v.warning(n, "partykit_room/partykit_server are set but multiplayer is not true: this room gets no bridge");
+    return;
+  }
+  const int line = f.line_of("multiplayer");
+  if (!f.get("partykit_room")) v.error_at_line(line, "multiplayer: true requires 'partykit_room'");
+  if (!f.get("partykit_server"))
+    v.error_at_line(line, "multiplayer: true requires 'partykit_server' (an http, https, ws or wss URL)");
+  if (const YAML::Node* n = f.get("max_players"); n && room.max_players < 2)
+    v.error(n, "max_players: must be at least 2 in a multiplayer room, got " + std::to_string(room.max_players));
+}
+
+// Steps 3 to 5 over the parsed frontmatter.
+void read_room(const YAML::Node& root, Validator& v, Room& room) {
+  if (!root.IsDefined() || root.IsNull()) {
+    v.error_at_line(2, "frontmatter is empty: expected a mapping with " + join_words(required_keys(), " and "));
+    return;
+  }
+  if (!root.IsMap()) {
+    v.error_at_line(v.line_of(root) ? v.line_of(root) : 2,
+                    std::string("frontmatter must be a YAML mapping (key: value lines), got ") + kind_name(root));
+    return;
+  }
+  const Fields fields = collect_keys(root, v);
+  read_fields(fields, v, room);
+  check_cross_field_rules(fields, v, room);
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& known_keys() {
+  static const std::vector<std::string_view> keys = [] {
+    std::vector<std::string_view> out;
+    for (const auto& f : field_table()) out.push_back(f.key);
+    return out;
+  }();
+  return keys;
+}
+
+RoomFileResult parse_room_file(std::string_view source, std::string_view text) {
+  RoomFileResult out;
+  if (auto bad = check_text(source, text)) {
+    out.diagnostics.push_back(std::move(*bad));
+    return out;
+  }
+  Split split = split_frontmatter(source, text);
+  if (split.error) {
+    out.diagnostics.push_back(std::move(*split.error));
+    return out;
+  }
+  Validator v(source, 2);
+  Room room;
+  room.source = std::string(source);
+  room.body = std::string(split.body);
   try {
-    root = YAML::Load(std::string(yaml_text));
+    // yaml-cpp reports malformed YAML, and a few accessors of odd trees, by
+    // throwing: its exceptions end here, as diagnostics.
+    read_room(YAML::Load(std::string(split.yaml)), v, room);
   } catch (const YAML::Exception& e) {
     const int line = e.mark.is_null() || e.mark.line < 0 ? 0 : e.mark.line + 2;
-    return fail(line, "frontmatter is not valid YAML: " + e.msg);
+    v.error_at_line(line, "frontmatter is not valid YAML: " + e.msg);
   } catch (const std::exception& e) {
-    return fail(0, std::string("frontmatter could not be parsed: ") + e.what());
+    v.error_at_line(0, std::string("frontmatter could not be read: ") + e.what());
   }
-
-  Validator v(source, 2);
-  try {
-    if (!root.IsDefined() || root.IsNull())
-      return fail(2, "frontmatter is empty: expected a mapping with room_id, instance_id and ttyd_port");
-    if (!root.IsMap())
-      return fail(v.line_of(root) ? v.line_of(root) : 2,
-                  std::string("frontmatter must be a YAML mapping (key: value lines), got ") + kind_name(root));
-
-    std::map<std::string, YAML::Node> fields;
-    std::map<std::string, int> first_line;
-    for (const auto& kv : root) {
-      const YAML::Node& k = kv.first;
-      if (!k.IsScalar() || is_null(k)) {
-        v.error(&k, std::string("keys must be plain names, got ") + kind_name(k));
-        continue;
-      }
-      const std::string key = k.Scalar();
-      const auto& known = known_keys();
-      if (std::find(known.begin(), known.end(), key) == known.end()) {
-        std::string msg = "unknown key " + quote(key);
-        if (auto s = suggest_key(key))
-          msg += " (did you mean '" + *s + "'?)";
-        else
-          msg += " (known keys: room_id, display_name, instance_id, ttyd_port, layout_path, api_key_source, "
-                 "max_visitors, preload_files, multiplayer, partykit_room, partykit_server, max_players)";
-        v.error(&k, msg);
-        continue;
-      }
-      if (auto it = first_line.find(key); it != first_line.end()) {
-        v.error(&k, "key '" + key + "' appears twice (first on line " + std::to_string(it->second) + ")");
-        continue;
-      }
-      first_line[key] = v.line_of(k);
-      fields[key] = kv.second;
-    }
-
-    Room room;
-    room.source = std::string(source);
-    auto get = [&](const char* key) -> const YAML::Node* {
-      auto it = fields.find(key);
-      if (it == fields.end() || is_null(it->second)) return nullptr;
-      return &it->second;
-    };
-    auto required = [&](const char* key) -> const YAML::Node* {
-      const YAML::Node* n = get(key);
-      if (!n) v.error_at_line(fields.count(key) ? first_line[key] : 0,
-                              std::string("missing required field '") + key + "'");
-      return n;
-    };
-
-    if (auto* n = required("room_id"))
-      if (auto s = v.string_field("room_id", *n)) {
-        if (s->find('/') != std::string::npos || s->find(' ') != std::string::npos)
-          v.error(n, "room_id: must not contain '/' or spaces, got " + quote(*s));
-        else
-          room.room_id = *s;
-      }
-    if (auto* n = required("instance_id"))
-      if (auto i = v.int_field("instance_id", *n, 0, std::numeric_limits<std::int32_t>::max())) room.instance_id = *i;
-    if (auto* n = required("ttyd_port"))
-      if (auto i = v.int_field("ttyd_port", *n, 1024, 65535)) room.ttyd_port = static_cast<int>(*i);
-    if (auto* n = get("display_name"))
-      if (auto s = v.string_field("display_name", *n)) room.display_name = *s;
-    if (auto* n = get("layout_path"))
-      if (auto s = v.string_field("layout_path", *n)) room.layout_path = *s;
-    if (auto* n = get("api_key_source")) {
-      if (auto s = v.string_field("api_key_source", *n)) {
-        if (*s == "env") room.api_key_source = ApiKeySource::env;
-        else if (*s == "host_config") room.api_key_source = ApiKeySource::host_config;
-        else if (*s == "visitor_dialog") room.api_key_source = ApiKeySource::visitor_dialog;
-        else v.error(n, "api_key_source: must be one of env, host_config, visitor_dialog; got " + quote(*s));
-      }
-    }
-    if (auto* n = get("max_visitors"))
-      if (auto i = v.int_field("max_visitors", *n, 1, 1000000)) room.max_visitors = static_cast<int>(*i);
-    if (auto* n = get("preload_files")) {
-      if (!n->IsSequence()) {
-        v.error(n, std::string("preload_files: must be a list of paths, got ") + kind_name(*n));
-      } else {
-        for (const auto& item : *n)
-          if (auto s = v.string_field("preload_files item", item)) room.preload_files.push_back(*s);
-      }
-    }
-    if (auto* n = get("multiplayer"))
-      if (auto b = v.bool_field("multiplayer", *n)) room.multiplayer = *b;
-    if (auto* n = get("partykit_room")) {
-      if (auto s = v.string_field("partykit_room", *n)) {
-        if (s->find('/') != std::string::npos || s->find(' ') != std::string::npos)
-          v.error(n, "partykit_room: becomes one URL path segment and must not contain '/' or spaces, got " + quote(*s));
-        else
-          room.partykit_room = *s;
-      }
-    }
-    if (auto* n = get("partykit_server")) {
-      if (auto s = v.string_field("partykit_server", *n)) {
-        auto u = boost::urls::parse_uri(*s);
-        if (!u) {
-          v.error(n, "partykit_server: " + quote(*s) + " is not a URL (use http://, https://, ws:// or wss://)");
-        } else {
-          const std::string scheme = lower(u->scheme());
-          if (scheme != "http" && scheme != "https" && scheme != "ws" && scheme != "wss")
-            v.error(n, "partykit_server: scheme '" + std::string(u->scheme()) +
-                           "' is not one of http, https, ws, wss in " + quote(*s));
-          else if (u->host_address().empty())
-            v.error(n, "partykit_server: no host in " + quote(*s));
-          else
-            room.partykit_server = *s;
-        }
-      }
-    }
-    const YAML::Node* max_players = get("max_players");
-    if (max_players)
-      if (auto i = v.int_field("max_players", *max_players, 0, 1000000)) room.max_players = static_cast<int>(*i);
-
-    if (room.display_name.empty()) room.display_name = room.room_id;
-    if (room.multiplayer) {
-      if (!fields.count("partykit_room") || (!get("partykit_room")))
-        v.error_at_line(first_line.count("multiplayer") ? first_line["multiplayer"] : 0,
-                        "multiplayer: true requires 'partykit_room'");
-      if (!fields.count("partykit_server") || (!get("partykit_server")))
-        v.error_at_line(first_line.count("multiplayer") ? first_line["multiplayer"] : 0,
-                        "multiplayer: true requires 'partykit_server' (an http, https, ws or wss URL)");
-      if (max_players && room.max_players < 2)
-        v.error(max_players, "max_players: must be at least 2 in a multiplayer room, got " +
-                                 std::to_string(room.max_players));
-    } else if (get("partykit_room") || get("partykit_server")) {
-      v.warning(get("partykit_room") ? get("partykit_room") : get("partykit_server"),
-                "partykit_room/partykit_server are set but multiplayer is not true: this room gets no bridge");
-    }
-
-    room.body = std::string(text.substr(*close_end));
-    out.diagnostics = v.take();
-    const bool failed = std::any_of(out.diagnostics.begin(), out.diagnostics.end(),
-                                    [](const Diagnostic& d) { return d.is_error(); });
-    if (!failed) out.room = std::move(room);
-  } catch (const std::exception& e) {
-    // yaml-cpp throws on a few accessors of malformed trees; never let it escape.
-    out.room.reset();
-    out.diagnostics = v.take();
-    out.diagnostics.push_back(file_error(source, 0, std::string("frontmatter could not be read: ") + e.what()));
-  }
+  const bool failed = v.failed();
+  out.diagnostics = v.take();
   std::stable_sort(out.diagnostics.begin(), out.diagnostics.end(),
                    [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });
+  if (!failed) out.room = std::move(room);
   return out;
 }
 

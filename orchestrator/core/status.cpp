@@ -16,8 +16,6 @@ using protocol::Errc;
 using protocol::make_error;
 using Json = nlohmann::json;
 
-constexpr std::string_view sock_suffix = ".sock";
-
 // The status contract's keys, in the order `status --json` writes them.
 constexpr const char* bridge_keys[] = {"connected",       "synced",     "room_version", "windows_synced",
                                        "pending_deltas",  "not_created", "held_over_bound", "ipc_errors",
@@ -85,12 +83,6 @@ std::optional<protocol::Error> read_not_created(const Json& list, BridgeStatus& 
 }
 
 }  // namespace
-
-std::string bridge_status_path(const std::string& ipc_socket_path) {
-  if (ipc_socket_path.ends_with(sock_suffix))
-    return ipc_socket_path.substr(0, ipc_socket_path.size() - sock_suffix.size()) + ".bridge.sock";
-  return ipc_socket_path + ".bridge.sock";
-}
 
 protocol::Result<BridgeStatus> parse_bridge_status(std::string_view text) {
   if (auto nl = text.find('\n'); nl != std::string_view::npos) text = text.substr(0, nl);

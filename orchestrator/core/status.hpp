@@ -20,14 +20,15 @@
 #include <vector>
 
 #include "protocol/result.hpp"
+#include "protocol/socket_paths.hpp"
 
 namespace wibwob::orchestrator {
 
 // The largest status answer read from a bridge; a longer one is "bad status".
 inline constexpr std::size_t max_bridge_status_bytes = 64 * 1024;
 
-// /tmp/wibwob_2.sock -> /tmp/wibwob_2.bridge.sock (any other path: + ".bridge.sock").
-std::string bridge_status_path(const std::string& ipc_socket_path);
+// /tmp/wibwob_2.sock -> /tmp/wibwob_2.bridge.sock (protocol/socket_paths.hpp).
+using protocol::bridge_status_path;
 
 struct NotCreated {
   std::string id;

@@ -37,31 +37,30 @@ std::vector<std::string> child_environment(const Launch& launch) {
   return out;
 }
 
+using protocol::Errc;
+using protocol::make_error;
+
 // Opens the child's log file for appending and writes the start marker.
-// Returns the fd (close-on-exec: only the child's dup2'd copies survive exec)
-// or -1 with `error` set.
-int open_child_log(const std::string& path, const Launch& launch, std::string& error) {
+// Returns the fd (close-on-exec: only the child's dup2'd copies survive exec).
+protocol::Result<int> open_child_log(const std::string& path, const Launch& launch) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fd < 0) {
-    error = "cannot open the log file " + path + ": " + std::strerror(errno);
-    return -1;
-  }
+  if (fd < 0) return make_error(Errc::io_failed, "cannot open the log file " + path + ": " + std::strerror(errno));
   std::string marker = "--- wibwob-rooms " + logging::iso8601_utc_ms(std::chrono::system_clock::now()) + ": starting";
   for (const auto& a : launch.argv) marker += " " + a;
   marker += "\n";
   // A short write only loses (part of) the marker; the child's output still lands.
   if (::write(fd, marker.data(), marker.size()) < 0) {
-    error = "cannot write to the log file " + path + ": " + std::strerror(errno);
+    const int err = errno;
     ::close(fd);
-    return -1;
+    return make_error(Errc::io_failed, "cannot write to the log file " + path + ": " + std::strerror(err));
   }
   return fd;
 }
 
 }  // namespace
 
-SpawnResult spawn_process(const Launch& launch, const std::string& log_path) {
-  if (launch.argv.empty() || launch.argv[0].empty()) return {0, "empty command"};
+protocol::Result<int> spawn_process(const Launch& launch, const std::string& log_path) {
+  if (launch.argv.empty() || launch.argv[0].empty()) return make_error(Errc::missing_field, "empty command");
   std::vector<std::string> env_strings = child_environment(launch);
   std::vector<char*> envp, argv;
   for (auto& s : env_strings) envp.push_back(s.data());
@@ -74,12 +73,12 @@ SpawnResult spawn_process(const Launch& launch, const std::string& log_path) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (!log_path.empty()) {
-    std::string error;
-    log_fd = open_child_log(log_path, launch, error);
-    if (log_fd < 0) {
+    auto fd = open_child_log(log_path, launch);
+    if (!fd) {
       posix_spawn_file_actions_destroy(&actions);
-      return {0, error};
+      return fd.error();
     }
+    log_fd = *fd;
     posix_spawn_file_actions_adddup2(&actions, log_fd, 1);
     posix_spawn_file_actions_adddup2(&actions, log_fd, 2);
   }
@@ -99,16 +98,16 @@ SpawnResult spawn_process(const Launch& launch, const std::string& log_path) {
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   if (log_fd >= 0) ::close(log_fd);
-  if (rc != 0) return {0, launch.argv[0] + ": " + std::strerror(rc)};
-  return {static_cast<int>(pid), {}};
+  if (rc != 0) return make_error(Errc::io_failed, launch.argv[0] + ": " + std::strerror(rc));
+  return static_cast<int>(pid);
 }
 
-std::string signal_process(int pid, bool kill) {
-  if (pid <= 0) return "no pid";
+protocol::Result<void> signal_process(int pid, bool kill) {
+  if (pid <= 0) return make_error(Errc::bad_value, "no pid");
   const int sig = kill ? SIGKILL : SIGTERM;
   if (::kill(-pid, sig) == 0) return {};
   if (::kill(pid, sig) == 0) return {};
-  return std::strerror(errno);
+  return make_error(Errc::io_failed, std::strerror(errno));
 }
 
 std::vector<Reaped> reap_children() {

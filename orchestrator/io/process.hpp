@@ -12,22 +12,18 @@
 #include <vector>
 
 #include "orchestrator/core/plan.hpp"
+#include "protocol/result.hpp"
 
 namespace wibwob::orchestrator {
 
-struct SpawnResult {
-  int pid = 0;        // > 0 on success
-  std::string error;  // when pid == 0
-};
-// argv[0] without a '/' is looked up in PATH. With a `log_path`, the child's
+// The child's pid, or why it could not be started. argv[0] without a '/' is looked up in PATH. With a `log_path`, the child's
 // stdout and stderr both go to that file, opened for appending (created 0640
 // when missing) after a line `--- wibwob-rooms <UTC time>: starting <argv>`;
 // without one they are inherited. The file is never rotated or truncated.
-SpawnResult spawn_process(const Launch& launch, const std::string& log_path = {});
+protocol::Result<int> spawn_process(const Launch& launch, const std::string& log_path = {});
 
 // SIGTERM or SIGKILL to the child's process group (its pid when the group is gone).
-// Returns an error text, empty on success.
-std::string signal_process(int pid, bool kill);
+protocol::Result<void> signal_process(int pid, bool kill);
 
 struct Reaped {
   int pid;

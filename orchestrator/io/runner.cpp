@@ -68,9 +68,51 @@ Effects Runner::start_child(const effect::Start& s) {
                       "[" + room + "] starting " + role + ": " + cmd +
                           (log_path.empty() ? "" : " (output to " + log_path + ")"),
                       {{"room", room}, {"role", role}, {"log", log_path}});
-  auto r = spawn_process(s.launch, log_path);
-  return r.pid > 0 ? sup_.on_started(s.room, s.role, r.pid, now())
-                   : sup_.on_start_failed(s.room, s.role, r.error, now());
+  auto pid = spawn_process(s.launch, log_path);
+  return pid ? sup_.on_started(s.room, s.role, *pid, now())
+             : sup_.on_start_failed(s.room, s.role, pid.error().message, now());
+}
+
+void Runner::start_probe(const effect::Probe& p) {
+  bridge::IpcClientConfig c;
+  c.socket_path = p.socket_path;
+  c.secret = p.secret;
+  c.connect_timeout = probe_.connect;
+  c.auth_step_timeout = probe_.auth_step;
+  c.reply_timeout = probe_.reply;
+  const std::size_t room = p.room;
+  const std::uint64_t id = p.id;
+  // One probe per room at a time; Finished cancels the ones in flight.
+  // A probe that throws is a bug: the handler rethrows, io_context::run()
+  // throws, and wibwob-rooms exits non-zero with the message.
+  asio::co_spawn(
+      io_,
+      [this, c, room, id]() -> asio::awaitable<void> {
+        auto outcome = co_await bridge::ipc_request(c, "cmd:get_state\n");
+        if (sup_.finished()) co_return;
+        ProbeReply reply{outcome.failure == bridge::IpcFailure::none, std::move(outcome.text)};
+        apply(sup_.on_probe_result(room, id, reply, now()));
+      },
+      asio::bind_cancellation_slot(probe_stop_[room].slot(), [](std::exception_ptr ex) {
+        if (ex) std::rethrow_exception(ex);
+      }));
+}
+
+void Runner::send_signal(const effect::Signal& sig) {
+  const std::string& room = sup_.plan().rooms[sig.room].room.room_id;
+  spdlog::info("[{}] {} {} (pid {})", room, sig.sig == Sig::term ? "SIGTERM to" : "SIGKILL to", to_string(sig.role),
+               sig.pid);
+  if (auto sent = signal_process(sig.pid, sig.sig == Sig::kill); !sent)
+    spdlog::warn("[{}] signalling pid {}: {}", room, sig.pid, sent.error().message);
+}
+
+// The supervisor is done: cancel everything still waiting, so run() returns.
+void Runner::finish() {
+  wake_.cancel();
+  boost::system::error_code ignored;
+  child_signals_.cancel(ignored);
+  stop_signals_.cancel(ignored);
+  for (auto& [room_index, signal] : probe_stop_) signal.emit(asio::cancellation_type::terminal);
 }
 
 void Runner::apply(Effects effects) {
@@ -86,34 +128,9 @@ void Runner::apply(Effects effects) {
       Effects more = start_child(*s);
       queue_.insert(queue_.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
     } else if (auto* p = std::get_if<effect::Probe>(&e)) {
-      bridge::IpcClientConfig c;
-      c.socket_path = p->socket_path;
-      c.secret = p->secret;
-      c.connect_timeout = probe_.connect;
-      c.auth_step_timeout = probe_.auth_step;
-      c.reply_timeout = probe_.reply;
-      const std::size_t room = p->room;
-      const std::uint64_t id = p->id;
-      // One probe per room at a time; Finished cancels the ones in flight.
-      // A probe that throws is a bug: the handler rethrows, io_context::run()
-      // throws, and wibwob-rooms exits non-zero with the message.
-      asio::co_spawn(
-          io_,
-          [this, c, room, id]() -> asio::awaitable<void> {
-            auto outcome = co_await bridge::ipc_request(c, "cmd:get_state\n");
-            if (sup_.finished()) co_return;
-            ProbeReply reply{outcome.failure == bridge::IpcFailure::none, std::move(outcome.text)};
-            apply(sup_.on_probe_result(room, id, reply, now()));
-          },
-          asio::bind_cancellation_slot(probe_stop_[room].slot(), [](std::exception_ptr ex) {
-            if (ex) std::rethrow_exception(ex);
-          }));
+      start_probe(*p);
     } else if (auto* sig = std::get_if<effect::Signal>(&e)) {
-      const std::string& room = sup_.plan().rooms[sig->room].room.room_id;
-      spdlog::info("[{}] {} {} (pid {})", room, sig->sig == Sig::term ? "SIGTERM to" : "SIGKILL to",
-                   to_string(sig->role), sig->pid);
-      if (auto err = signal_process(sig->pid, sig->sig == Sig::kill); !err.empty())
-        spdlog::warn("[{}] signalling pid {}: {}", room, sig->pid, err);
+      send_signal(*sig);
     } else if (auto* w = std::get_if<effect::WakeAt>(&e)) {
       wake_.expires_at(epoch_ + w->at);
       wake_.async_wait([this](boost::system::error_code ec) {
@@ -126,12 +143,7 @@ void Runner::apply(Effects effects) {
       else
         spdlog::log(level, "[{}] {}", l->room, l->text);
     } else if (std::holds_alternative<effect::Finished>(e)) {
-      wake_.cancel();
-      boost::system::error_code ignored;
-      child_signals_.cancel(ignored);
-      stop_signals_.cancel(ignored);
-      for (auto& [room_index, signal] : probe_stop_) signal.emit(asio::cancellation_type::terminal);
-      // Nothing is left waiting: run() returns.
+      finish();
     }
   }
   applying_ = false;

@@ -41,6 +41,9 @@ class Runner {
   void apply(Effects effects);
   // Spawns one child (its output to its log file, when the plan has a log dir).
   Effects start_child(const effect::Start& s);
+  void start_probe(const effect::Probe& p);
+  void send_signal(const effect::Signal& sig);
+  void finish();
   void on_child_signal();
   void on_stop_signal();
 

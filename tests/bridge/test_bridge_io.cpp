@@ -78,18 +78,15 @@ struct FakeAppFixture {
     c.ui_tick = fakewibwob::Millis(0);
     c.remove_socket_on_exit = true;
     server.emplace(io, c);
-    if (auto err = server->start()) throw std::runtime_error(*err);
+    if (auto started = server->start(); !started) throw std::runtime_error(started.error().message);
   }
-  ~FakeAppFixture() { server->stop(); }
+  ~FakeAppFixture() {
+    server->stop();
+    test::run_for(io, 100ms);  // every coroutine sees its socket closed while the server exists
+  }
 
   IpcOutcome request(const bridge::IpcClientConfig& cfg, std::string line) {
-    std::optional<IpcOutcome> out;
-    asio::co_spawn(io, bridge::ipc_request(cfg, std::move(line)), [&](std::exception_ptr e, IpcOutcome o) {
-      if (e) std::rethrow_exception(e);
-      out = std::move(o);
-    });
-    EXPECT_TRUE(run_until(io, [&] { return out.has_value(); }, 10s));
-    return out.value_or(IpcOutcome{IpcFailure::io, "test deadline"});
+    return test::await(io, bridge::ipc_request(cfg, std::move(line)), 10s);
   }
 
   bridge::IpcClientConfig client(std::optional<std::string> secret = std::nullopt) {
@@ -144,10 +141,7 @@ TEST(IpcClient, AppNotRunningIsUnreachable) {
   asio::io_context io;
   bridge::IpcClientConfig cfg;
   cfg.socket_path = dir / "nothing.sock";
-  std::optional<IpcOutcome> out;
-  asio::co_spawn(io, bridge::ipc_request(cfg, "cmd:get_state\n"), [&](std::exception_ptr, IpcOutcome o) { out = o; });
-  ASSERT_TRUE(run_until(io, [&] { return out.has_value(); }));
-  EXPECT_EQ(out->failure, IpcFailure::unreachable);
+  EXPECT_EQ(test::await(io, bridge::ipc_request(cfg, "cmd:get_state\n")).failure, IpcFailure::unreachable);
 }
 
 TEST(IpcClient, StalledAppTimesOut) {
@@ -187,31 +181,18 @@ TEST(IpcClient, HostileRepliesAreReturnedAsTextNotCrashes) {
   });
   bridge::IpcClientConfig cfg;
   cfg.socket_path = path;
-  std::optional<IpcOutcome> out;
-  asio::co_spawn(io, bridge::ipc_request(cfg, "cmd:get_state\n"), [&](std::exception_ptr, IpcOutcome o) { out = o; });
-  ASSERT_TRUE(run_until(io, [&] { return out.has_value(); }));
-  ASSERT_EQ(out->failure, IpcFailure::none);
-  EXPECT_EQ(out->text.size(), 11u);
-  EXPECT_FALSE(protocol::ipc::parse_get_state(out->text).ok());
+  const auto out = test::await(io, bridge::ipc_request(cfg, "cmd:get_state\n"));
+  ASSERT_EQ(out.failure, IpcFailure::none);
+  EXPECT_EQ(out.text.size(), 11u);
+  EXPECT_FALSE(protocol::ipc::parse_get_state(out.text).ok());
 }
 
 TEST(IpcClient, SubscriptionDeliversEventsInOrder) {
   FakeAppFixture f;
   std::vector<std::string> lines;
-  std::optional<IpcOutcome> ended;
-  asio::co_spawn(f.io, bridge::ipc_subscribe(f.client(), [&](std::string_view l) { lines.emplace_back(l); }),
-                 [&](std::exception_ptr e, IpcOutcome o) {
-                   if (e) {
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& x) {
-                       o.text = std::string("exception: ") + x.what();
-                     }
-                   }
-                   ended = o;
-                 });
-  ASSERT_TRUE(run_until(f.io, [&] { return f.server->subscriber_count() == 1 || ended.has_value(); }));
-  ASSERT_FALSE(ended.has_value()) << ended->text;
+  auto ended = test::spawn_pending(f.io, bridge::ipc_subscribe(f.client(), [&](std::string_view l) { lines.emplace_back(l); }));
+  ASSERT_TRUE(run_until(f.io, [&] { return f.server->subscriber_count() == 1 || ended->done; }));
+  ASSERT_FALSE(ended->done) << (ended->value ? ended->value->text : "an exception");
   (void)f.request(f.client(), "cmd:create_window type=cube\n");
   ASSERT_TRUE(run_until(f.io, [&] { return lines.size() >= 2; })) << lines.size() << " lines";
   EXPECT_EQ(lines[0], "{\"type\":\"subscribed\"}\n");

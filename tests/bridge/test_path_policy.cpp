@@ -128,13 +128,6 @@ TEST(HandoverFile, AFolderAnOversizedFileAndAnUnwritablePlaceAreErrors) {
   EXPECT_FALSE(bridge::write_handover_file((dir.path() / "no" / "such" / "folder").string(), "{}").ok());
 }
 
-TEST(HandoverFile, LivesBesideTheAppSocketLikeTheStatusSocket) {
-  EXPECT_EQ(bridge::beside_socket("/tmp/wibwob_2.sock", ".bridge.handover"), "/tmp/wibwob_2.bridge.handover");
-  EXPECT_EQ(bridge::beside_socket("/tmp/wibwob_2.sock", ".bridge.sock"), "/tmp/wibwob_2.bridge.sock");
-  EXPECT_EQ(bridge::beside_socket("/run/app", ".bridge.sock"), "/run/app.bridge.sock");
-  EXPECT_EQ(bridge::beside_socket(".sock", ".bridge.sock"), ".sock.bridge.sock");
-}
-
 TEST(AppIdentity, ASocketFileNamesItsProcessAndANewSocketIsAnotherOne) {
   test::TempDir dir("wibwob-identity");
   const std::string path = dir / "app.sock";

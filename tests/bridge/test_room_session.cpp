@@ -55,8 +55,8 @@ class RoomSession : public ::testing::Test {
 
   void start_server(mockparty::ServerConfig cfg = {}) {
     server = std::make_unique<mockparty::Server>(io, std::move(cfg));
-    auto err = server->start();
-    ASSERT_FALSE(err.has_value()) << *err;
+    auto started = server->start();
+    ASSERT_TRUE(started.ok()) << started.error().message;
   }
 
   void start_tls_server(const char* cert, const char* key) {

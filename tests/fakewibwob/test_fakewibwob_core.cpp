@@ -23,12 +23,18 @@ using fw::test::state_of;
 
 // --- window types --------------------------------------------------------------
 
-TEST(FakeCoreTypes, ThirtyFiveTypesMatchTheProtocolList) {
-  std::set<std::string> ours, theirs;
-  for (const auto& t : fw::window_types()) ours.insert(std::string(t.name));
-  for (const auto& t : wibwob::protocol::known_window_types()) theirs.insert(t);
-  EXPECT_EQ(fw::window_types().size(), 35u);
-  EXPECT_EQ(ours, theirs);
+TEST(FakeCoreTypes, ThirtyFiveTypesFromTheProtocolTableWithBounds) {
+  const auto& protocol_types = wibwob::protocol::window_types();
+  ASSERT_EQ(fw::window_types().size(), protocol_types.size());
+  for (std::size_t i = 0; i < protocol_types.size(); ++i) {
+    const auto& t = fw::window_types()[i];
+    EXPECT_EQ(t.name, protocol_types[i].name);
+    EXPECT_EQ(t.needs_path, protocol_types[i].needs_path) << t.name;
+    EXPECT_GT(t.default_bounds.w, 0) << t.name;
+    EXPECT_GT(t.default_bounds.h, 0) << t.name;
+  }
+  EXPECT_EQ(fw::find_window_type("room_chat")->default_title, "Room Chat");
+  EXPECT_EQ(fw::find_window_type("verse")->default_bounds, (fw::Rect{12, 4, 96, 30}));
   EXPECT_EQ(fw::find_window_type("Verse"), nullptr);  // case-sensitive
 }
 
@@ -37,7 +43,7 @@ TEST(FakeCoreCreate, EveryCreatableTypeGetsIdAndEvent) {
   std::int64_t seq = 0;
   int n = 0;
   for (const auto& t : fw::window_types()) {
-    if (!t.creatable || t.modal_dialog) continue;
+    if (!t.creatable_over_ipc()) continue;
     std::string line = "cmd:create_window type=" + std::string(t.name);
     if (t.needs_path) line += " path=%2Fabs%2Ffile.txt";
     if (t.needs_text) line += " text=hi";

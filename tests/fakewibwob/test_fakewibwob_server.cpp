@@ -6,13 +6,10 @@
 // observable event with a deadline (run_until); the few negative checks
 // ("nothing happened") run the loop for a bounded time and then look.
 #include "fakewibwob/server/server.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/io_test_support.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <csignal>
 
 #include <gtest/gtest.h>
 
@@ -32,8 +29,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
-extern char** environ;
-
 namespace fw = wibwob::fakewibwob;
 namespace ipc = wibwob::protocol::ipc;
 namespace asio = boost::asio;
@@ -51,30 +46,12 @@ using wibwob::test::run_for;
 using wibwob::test::run_until;
 using wibwob::test::TempDir;
 
-template <class T>
-struct Pending {
-  std::optional<T> value;
-  std::exception_ptr error;
-  bool done = false;
-};
+using wibwob::test::await;
+using wibwob::test::Pending;
 
 template <class T>
 std::shared_ptr<Pending<T>> spawn(asio::io_context& io, asio::awaitable<T> a) {
-  auto p = std::make_shared<Pending<T>>();
-  asio::co_spawn(io, std::move(a), [p](std::exception_ptr e, T v) {
-    p->error = e;
-    if (!e) p->value = std::move(v);
-    p->done = true;
-  });
-  return p;
-}
-
-template <class T>
-T await(asio::io_context& io, asio::awaitable<T> a, std::chrono::milliseconds deadline = 5s) {
-  auto p = spawn(io, std::move(a));
-  if (!run_until(io, [&] { return p->done; }, deadline)) throw std::runtime_error("deadline passed");
-  if (p->error) std::rethrow_exception(p->error);
-  return std::move(*p->value);
+  return wibwob::test::spawn_pending(io, std::move(a));
 }
 
 asio::awaitable<std::string> read_to_eof(unix_socket& s) {
@@ -142,8 +119,8 @@ class FakeServer : public ::testing::Test {
     ctl_path = cfg.control_path;
     server = std::make_unique<fw::Server>(io, std::move(cfg));
     server->on_exit = [this](int code) { exit_code = code; };
-    auto err = server->start();
-    ASSERT_FALSE(err.has_value()) << *err;
+    auto started = server->start();
+    ASSERT_TRUE(started.ok()) << started.error().message;
   }
   void TearDown() override {
     if (server) server->stop();
@@ -576,9 +553,9 @@ TEST_F(FakeServer, StaleSocketReplacedLiveOneRefused) {
   start(cfg);
   EXPECT_EQ(send("cmd:room_chat_display_name\n"), "\n");
   fw::Server second(io, cfg);
-  auto err = second.start();
-  ASSERT_TRUE(err.has_value());
-  EXPECT_NE(err->find("live"), std::string::npos) << *err;
+  auto started = second.start();
+  ASSERT_FALSE(started.ok());
+  EXPECT_NE(started.error().message.find("live"), std::string::npos) << started.error().message;
   // The first one still works.
   EXPECT_EQ(send("cmd:room_chat_display_name\n"), "\n");
 }
@@ -587,8 +564,9 @@ TEST_F(FakeServer, NotASocketIsLeftAlone) {
   auto cfg = config();
   { std::ofstream(cfg.socket_path) << "precious"; }
   fw::Server s(io, cfg);
-  auto err = s.start();
-  ASSERT_TRUE(err.has_value());
+  auto started = s.start();
+  ASSERT_FALSE(started.ok());
+  EXPECT_NE(started.error().message.find("not a socket"), std::string::npos) << started.error().message;
   EXPECT_TRUE(fs::is_regular_file(cfg.socket_path));
 }
 
@@ -603,95 +581,38 @@ TEST_F(FakeServer, SocketFileRemovedOnlyWhenAsked) {
 // --- the binary ------------------------------------------------------------------------------
 
 #ifdef FAKEWIBWOB_BIN
-// Reads from fd until `pred(text)` or EOF or the deadline; returns the text.
-std::string read_fd_until(int fd, const std::function<bool(const std::string&)>& pred, std::chrono::milliseconds deadline,
-                          bool* eof = nullptr) {
-  std::string text;
-  const auto end = steady::now() + deadline;
-  while (!pred(text)) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - steady::now()).count();
-    if (left <= 0) break;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;
-    char buf[512];
-    const auto n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) {
-      if (eof) *eof = true;
-      break;
-    }
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  return text;
-}
+using wibwob::test::ChildProcess;
 
-struct Child {
-  pid_t pid = -1;
-  int out = -1;
-};
-
-Child spawn_binary(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) {
-  int fds[2];
-  if (::pipe(fds) != 0) throw std::runtime_error("pipe");
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-  posix_spawn_file_actions_addclose(&fa, fds[0]);
-  std::vector<std::string> argv_s{FAKEWIBWOB_BIN};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_s(extra_env);
-  for (char** e = environ; *e; ++e) env_s.emplace_back(*e);
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  Child c;
-  const int rc = posix_spawn(&c.pid, FAKEWIBWOB_BIN, &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(fds[1]);
-  if (rc != 0) throw std::runtime_error("posix_spawn failed");
-  c.out = fds[0];
+std::unique_ptr<ChildProcess> spawn_binary(std::vector<std::string> args, std::vector<std::string> extra_env = {}) {
+  args.insert(args.begin(), FAKEWIBWOB_BIN);
+  auto c = std::make_unique<ChildProcess>(std::move(args), ChildProcess::Options{std::move(extra_env), {}, {}});
+  if (!c->started()) throw std::runtime_error("cannot start " FAKEWIBWOB_BIN);
   return c;
-}
-
-int wait_exit(Child& c) {
-  // stdout reaches EOF when the process is gone; then reap it.
-  bool eof = false;
-  read_fd_until(c.out, [](const std::string&) { return false; }, 5s, &eof);
-  ::close(c.out);
-  int status = 0;
-  if (!eof) ::kill(c.pid, SIGKILL);
-  ::waitpid(c.pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 TEST_F(FakeServer, BinaryPrintsReadyHonoursEnvSecretAndExitsOnSigterm) {
   const std::string sock = dir / "bin.sock";
-  Child c = spawn_binary({"--socket", sock, "--ui-tick-ms", "0", "--control", dir / "binctl.sock", "--log-level", "off"},
-                         {"WIBWOB_AUTH_SECRET=envsecret"});
-  const std::string out = read_fd_until(c.out, [](const std::string& t) { return t.find('\n') != std::string::npos; }, 10s);
+  auto c = spawn_binary({"--socket", sock, "--ui-tick-ms", "0", "--control", dir / "binctl.sock", "--log-level", "off"},
+                        {"WIBWOB_AUTH_SECRET=envsecret"});
+  const std::string out = c->read_stdout_until([](const std::string& t) { return t.find('\n') != std::string::npos; }, 10s);
   EXPECT_EQ(out, "READY unix:" + sock + "\n");
   auto t = await(io, auth_client(sock, "envsecret", "cmd:create_window type=verse\n", 0));
   EXPECT_EQ(t.verdict, "{\"type\":\"auth_ok\"}\n");
   EXPECT_EQ(t.reply, "{\"success\":true,\"id\":\"w1\"}\n");
 
   // A second instance on the live path refuses to start.
-  Child dup = spawn_binary({"--socket", sock, "--log-level", "off"});
-  EXPECT_EQ(wait_exit(dup), 1);
+  EXPECT_EQ(spawn_binary({"--socket", sock, "--log-level", "off"})->wait(), 1);
 
-  ::kill(c.pid, SIGTERM);
-  EXPECT_EQ(wait_exit(c), 0);
+  ASSERT_TRUE(c->signal(SIGTERM));
+  EXPECT_EQ(c->wait(), 0);
   EXPECT_TRUE(fs::exists(sock));  // left behind, like the app
 }
 
 TEST_F(FakeServer, BinaryHelpAndBadLayout) {
-  Child help = spawn_binary({"--help"});
-  EXPECT_EQ(wait_exit(help), 0);
+  EXPECT_EQ(spawn_binary({"--help"})->wait(), 0);
   const std::string layout = dir / "layout.json";
   { std::ofstream(layout) << "{not json"; }
-  Child bad = spawn_binary({"--socket", dir / "x.sock", "--layout", layout, "--log-level", "off"});
-  EXPECT_EQ(wait_exit(bad), 2);
+  EXPECT_EQ(spawn_binary({"--socket", dir / "x.sock", "--layout", layout, "--log-level", "off"})->wait(), 2);
 }
 #endif
 

@@ -9,13 +9,11 @@
 // are for observable events (a frame, an error, a connect) with deadlines,
 // never sleeps.
 #include "mockparty/server/server.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/io_test_support.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -35,8 +33,6 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-
-extern char** environ;
 
 namespace wibwob::mockparty {
 namespace {
@@ -63,42 +59,25 @@ class MockpartyServer : public ::testing::Test {
 
   void start(ServerConfig cfg = {}) {
     server = std::make_unique<Server>(io, std::move(cfg));
-    auto err = server->start();
-    ASSERT_FALSE(err.has_value()) << *err;
+    auto started = server->start();
+    ASSERT_TRUE(started.ok()) << started.error().message;
     ASSERT_NE(server->port(), 0);
   }
 
   // Runs `body` on the io_context (with the server) until it finishes or the
-  // deadline passes; rethrows what it threw.
+  // deadline passes; a failure on the way fails the test.
   void run(std::function<awaitable<void>()> body, std::chrono::milliseconds deadline = 20s) {
-    bool done = false;
-    std::exception_ptr error;
-    asio::co_spawn(io, body(), [&](std::exception_ptr e) {
-      done = true;
-      error = e;
-    });
-    const auto until = steady::now() + deadline;
-    while (!done && steady::now() < until) {
-      io.restart();
-      io.run_for(20ms);
-    }
-    ASSERT_TRUE(done) << "test body missed its deadline";
-    if (error) {
-      try {
-        std::rethrow_exception(error);
-      } catch (const std::exception& e) {
-        FAIL() << e.what();
-      }
+    try {
+      test::await(io, body(), deadline);
+    } catch (const std::exception& e) {
+      FAIL() << e.what();
     }
   }
 
   void TearDown() override {
     if (server) server->stop();
     // Let aborted connections finish their coroutines.
-    for (int i = 0; i < 10; ++i) {
-      io.restart();
-      io.run_for(5ms);
-    }
+    test::run_for(io, 50ms);
     server.reset();
   }
 };
@@ -656,22 +635,11 @@ TEST_F(MockpartyServer, ControlSocketSpeaksJsonLines) {
 // --- the binary -------------------------------------------------------------------------
 
 TEST(MockpartyBinary, PrintsReadyAndExitsCleanlyOnSigtermEvenWithAHalfOpenClient) {
-  int out[2];
-  ASSERT_EQ(::pipe(out), 0);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_addclose(&fa, out[0]);
-  std::string bin = WIBWOB_MOCKPARTY_BIN;
-  std::vector<char*> argv = {bin.data(), const_cast<char*>("--port"), const_cast<char*>("0"), nullptr};
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(out[1]);
-  // The first line (read blocks until it is there; the ctest timeout bounds it).
-  std::string line;
-  char c = 0;
-  while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
+  test::ChildProcess child({WIBWOB_MOCKPARTY_BIN, "--port", "0"});
+  ASSERT_TRUE(child.started());
+  std::string line = child.read_stdout_until([](const std::string& t) { return t.find('\n') != std::string::npos; }, 10s);
+  ASSERT_FALSE(line.empty()) << "no READY line";
+  line = line.substr(0, line.find('\n'));
   EXPECT_TRUE(std::regex_match(line, std::regex("READY ws://127\\.0\\.0\\.1:[1-9][0-9]*"))) << line;
   // A client still in its HTTP phase (connected, nothing sent): the server
   // must end it on SIGTERM, not wait for its 10 s handshake deadline.
@@ -680,13 +648,9 @@ TEST(MockpartyBinary, PrintsReadyAndExitsCleanlyOnSigtermEvenWithAHalfOpenClient
   const auto port = static_cast<unsigned short>(std::stoi(line.substr(line.rfind(':') + 1)));
   idle.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   const auto t0 = steady::now();
-  ASSERT_EQ(::kill(pid, SIGTERM), 0);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(child.signal(SIGTERM));
+  EXPECT_EQ(child.wait(10s), 0);
   EXPECT_LT(steady::now() - t0, 5s) << "SIGTERM waited for a handshake deadline";
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  ::close(out[0]);
 }
 
 TEST(MockpartyBinary, HelpExitsZero) {

@@ -207,6 +207,47 @@ TEST(OrchRoomFile, UnknownKeysAreReportedWithASuggestion) {
   EXPECT_NE(far.message.find("known keys"), std::string::npos);
 }
 
+// Messages that name keys take them from the parser's table of fields, so a
+// new key appears in them without editing a list.
+TEST(OrchRoomFile, MessagesNameTheKeysOfTheTable) {
+  const auto& keys = known_keys();
+  ASSERT_EQ(keys.size(), 12u);
+  EXPECT_EQ(keys.front(), "room_id");
+  EXPECT_EQ(keys.back(), "max_players");
+  std::string listed;
+  for (auto k : keys) listed += (listed.empty() ? "" : ", ") + std::string(k);
+  const auto far = expect_error(minimal("colour: red\n"), "unknown key 'colour'");
+  EXPECT_EQ(far.message, "unknown key 'colour' (known keys: " + listed + ")");
+  // Every key of the table is accepted: none of them is "unknown".
+  for (auto k : keys) {
+    const auto r = parse_room_file("a", minimal(std::string(k) + ": x\n"));
+    for (const auto& d : r.diagnostics) EXPECT_EQ(d.message.find("unknown key"), std::string::npos) << d.message;
+  }
+  // The empty frontmatter's message lists the required keys, in order.
+  const auto empty = expect_error("---\n---\n", "frontmatter is empty");
+  EXPECT_EQ(empty.message, "frontmatter is empty: expected a mapping with room_id, instance_id and ttyd_port");
+  EXPECT_EQ(empty.line, 2);
+  // Each required key is reported by name when it is missing, and only then.
+  const auto none = parse_room_file("a", "---\ndisplay_name: x\n---\n");
+  std::vector<std::string> missing;
+  for (const auto& d : none.diagnostics) missing.push_back(d.message);
+  EXPECT_EQ(missing, (std::vector<std::string>{"missing required field 'room_id'", "missing required field 'instance_id'",
+                                               "missing required field 'ttyd_port'"}));
+}
+
+// partykit_server gets the bridge's own URL check (protocol/server_url.hpp).
+TEST(OrchRoomFile, PartykitServerIsCheckedLikeTheBridgeDoes) {
+  const std::string mp = "multiplayer: true\npartykit_room: r\npartykit_server: ";
+  const auto port = expect_error(minimal(mp + "\"http://h:0\"\n"), "partykit_server: port '0'");
+  EXPECT_EQ(port.message, "partykit_server: port '0' in 'http://h:0' is not 1..65535");
+  expect_error(minimal(mp + "\"ws://h:65536\"\n"), "is not 1..65535");
+  expect_error(minimal(mp + "\"http://h:12ab\"\n"), "text after the host or port");
+  const auto scheme = expect_error(minimal(mp + "ftp://x.dev\n"), "partykit_server: scheme 'ftp'");
+  EXPECT_EQ(scheme.message, "partykit_server: scheme 'ftp' in 'ftp://x.dev' is not one of http, https, ws, wss");
+  EXPECT_TRUE(parse_room_file("a", minimal(mp + "HTTPS://Rooms.Example\n")).ok());  // schemes are case-insensitive
+  EXPECT_TRUE(parse_room_file("a", minimal(mp + "http://h:65535/base/\n")).ok());
+}
+
 TEST(OrchRoomFile, DuplicateKeys) {
   const auto d = expect_error(minimal("room_id: other\n"), "appears twice");
   EXPECT_NE(d.message.find("first on line 2"), std::string::npos) << d.message;

@@ -15,16 +15,14 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
 
 #include "bridge/ipc/ipc_client.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/io_test_support.hpp"
 #include "protocol/ipc.hpp"
 
@@ -34,6 +32,7 @@ using namespace std::chrono_literals;
 namespace {
 
 using wibwob::test::TempDir;
+using wibwob::test::wait_until;
 
 void write(const fs::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary) << text;
@@ -50,16 +49,6 @@ std::string read(const fs::path& p) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-// Polls `pred` every 10 ms until it holds or the deadline passes.
-bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds limit = 15s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return pred();
 }
 
 std::vector<fs::path> files_with_prefix(const fs::path& dir, const std::string& prefix, const std::string& ext) {
@@ -89,35 +78,9 @@ int pid_of(const fs::path& env_file) {
 bool alive(int pid) { return ::kill(pid, 0) == 0; }
 
 // A child process with stdout/stderr to files; SIGTERM + reap on destruction.
-struct Child {
-  pid_t pid = 0;
-  std::optional<int> status;
-  Child(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> copy = args;
-    std::vector<char*> argv;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid = 0;
-    posix_spawn_file_actions_destroy(&fa);
-  }
-  bool exited() {
-    if (status) return true;
-    int st = 0;
-    if (::waitpid(pid, &st, WNOHANG) == pid) status = st;
-    return status.has_value();
-  }
-  ~Child() {
-    if (pid <= 0 || exited()) return;
-    ::kill(pid, SIGTERM);
-    if (!wait_until([this] { return exited(); }, 10s)) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  }
+struct Child : wibwob::test::ChildProcess {
+  Child(const std::vector<std::string>& args, const fs::path& out, const fs::path& err)
+      : ChildProcess(args, Options{{}, out, err}) {}
 };
 
 const char* kAppWrapper = R"SH(out=$1; inst=$2; shift 2
@@ -163,7 +126,7 @@ TEST(OrchRooms, StartsABridgeOnlyForTheMultiplayerRoomRestartsItAndStopsBridgesF
                "--bridge-cmd", "/bin/sh " + dir + "/bridge.sh " + dir + " {instance_id} {socket}", "--stop-grace-ms",
                "5000"},
               d / "rooms.out", d / "rooms.log");
-  ASSERT_GT(rooms.pid, 0);
+  ASSERT_GT(rooms.pid(), 0);
   auto log = [&] { return read(d / "rooms.log"); };
 
   // 1. The multiplayer room's bridge starts, with the contract's environment.
@@ -183,9 +146,7 @@ TEST(OrchRooms, StartsABridgeOnlyForTheMultiplayerRoomRestartsItAndStopsBridgesF
     wibwob::bridge::IpcClientConfig c;
     c.socket_path = dir + "/wibwob_41.sock";
     c.secret = secret;
-    auto fut = boost::asio::co_spawn(io, wibwob::bridge::ipc_request(c, "cmd:get_state\n"), boost::asio::use_future);
-    io.run();
-    const auto outcome = fut.get();
+    const auto outcome = wibwob::test::await(io, wibwob::bridge::ipc_request(c, "cmd:get_state\n"), 10s);
     ASSERT_EQ(outcome.failure, wibwob::bridge::IpcFailure::none) << outcome.text;
     EXPECT_TRUE(wibwob::protocol::ipc::parse_get_state(outcome.text).ok()) << outcome.text;
   }
@@ -215,10 +176,9 @@ TEST(OrchRooms, StartsABridgeOnlyForTheMultiplayerRoomRestartsItAndStopsBridgesF
 
   // 4. SIGTERM: the bridge is told to stop while every app still runs; then
   //    the apps stop; wibwob-rooms exits 0.
-  ASSERT_EQ(::kill(rooms.pid, SIGTERM), 0);
+  ASSERT_EQ(::kill(rooms.pid(), SIGTERM), 0);
   ASSERT_TRUE(wait_until([&] { return rooms.exited(); })) << log();
-  ASSERT_TRUE(WIFEXITED(*rooms.status)) << log();
-  EXPECT_EQ(WEXITSTATUS(*rooms.status), 0) << log();
+  EXPECT_EQ(rooms.exit_code(), 0) << log();
   const fs::path verdict = d / ("term-41." + std::to_string(bridge2) + ".txt");
   ASSERT_TRUE(fs::exists(verdict)) << "the bridge never got SIGTERM\n" << log();
   EXPECT_EQ(read(verdict), "alive\n") << log();
@@ -241,7 +201,7 @@ TEST(OrchRooms, CheckAndPlanReportBadRoomFiles) {
   {
     Child check({WIBWOB_ROOMS_BIN, "check", (d / "rooms" / "typo.md").string()}, d / "out", d / "err");
     ASSERT_TRUE(wait_until([&] { return check.exited(); }));
-    EXPECT_EQ(WEXITSTATUS(*check.status), 1);
+    EXPECT_EQ(check.exit_code(), 1);
     EXPECT_NE(read(d / "err").find("typo.md:5: error: unknown key 'multiplayr' (did you mean 'multiplayer'?)"),
               std::string::npos)
         << read(d / "err");
@@ -249,14 +209,14 @@ TEST(OrchRooms, CheckAndPlanReportBadRoomFiles) {
   {
     Child plan({WIBWOB_ROOMS_BIN, "plan", (d / "rooms").string()}, d / "out", d / "err");
     ASSERT_TRUE(wait_until([&] { return plan.exited(); }));
-    EXPECT_EQ(WEXITSTATUS(*plan.status), 1);
+    EXPECT_EQ(plan.exit_code(), 1);
     EXPECT_EQ(read(d / "out"), "");
   }
   write(d / "rooms" / "typo.md", "---\nroom_id: typo\ninstance_id: 41\nttyd_port: 7743\n---\n");
   {
     Child plan({WIBWOB_ROOMS_BIN, "plan", (d / "rooms").string()}, d / "out", d / "err");
     ASSERT_TRUE(wait_until([&] { return plan.exited(); }));
-    EXPECT_EQ(WEXITSTATUS(*plan.status), 1);
+    EXPECT_EQ(plan.exit_code(), 1);
     EXPECT_NE(read(d / "err").find("instance_id 41 is also used by"), std::string::npos) << read(d / "err");
   }
   write(d / "rooms" / "typo.md", "---\nroom_id: typo\ninstance_id: 43\nttyd_port: 7743\n---\n");
@@ -264,7 +224,7 @@ TEST(OrchRooms, CheckAndPlanReportBadRoomFiles) {
     Child plan({WIBWOB_ROOMS_BIN, "plan", (d / "rooms").string(), "--bridge-cmd", "/x/wibwob-bridge"}, d / "out",
                d / "err");
     ASSERT_TRUE(wait_until([&] { return plan.exited(); }));
-    EXPECT_EQ(WEXITSTATUS(*plan.status), 0) << read(d / "err");
+    EXPECT_EQ(plan.exit_code(), 0) << read(d / "err");
     const std::string out = read(d / "out");
     EXPECT_NE(out.find("2 room(s), 1 with a bridge"), std::string::npos) << out;
     EXPECT_NE(out.find("bridge: /x/wibwob-bridge"), std::string::npos) << out;
@@ -315,7 +275,7 @@ TEST(OrchRooms, EachChildsOutputGoesToItsOwnLogFile) {
                    " --socket {socket} --ui-tick-ms 0 --remove-socket-on-exit --log-format json",
                "--bridge-cmd", "/bin/sh " + dir + "/bridge.sh " + dir, "--stop-grace-ms", "5000"},
               d / "rooms.out", d / "rooms.log");
-  ASSERT_GT(rooms.pid, 0);
+  ASSERT_GT(rooms.pid(), 0);
   auto log = [&] { return read(d / "rooms.log"); };
   const fs::path app_log = logs / "shared.app.log", bridge_log = logs / "shared.bridge.log";
 
@@ -340,9 +300,9 @@ TEST(OrchRooms, EachChildsOutputGoesToItsOwnLogFile) {
   EXPECT_TRUE(read(bridge_log).starts_with(first));
   EXPECT_EQ(count(read(bridge_log), "--- wibwob-rooms "), 2u);
 
-  ASSERT_EQ(::kill(rooms.pid, SIGTERM), 0);
+  ASSERT_EQ(::kill(rooms.pid(), SIGTERM), 0);
   ASSERT_TRUE(wait_until([&] { return rooms.exited(); })) << log();
-  EXPECT_EQ(WEXITSTATUS(*rooms.status), 0) << log();
+  EXPECT_EQ(rooms.exit_code(), 0) << log();
 
   // wibwob-rooms' own output has none of the children's lines, and every
   // line of it is one JSON object from the component "rooms".
@@ -369,7 +329,7 @@ TEST(OrchRooms, PlanNamesTheLogFilesAndBadLogOptionsAreClearErrors) {
     ::unsetenv("STATE_DIRECTORY");
     Child plan({WIBWOB_ROOMS_BIN, "plan", rooms_dir}, d / "out", d / "err");
     ASSERT_TRUE(wait_until([&] { return plan.exited(); }));
-    EXPECT_EQ(WEXITSTATUS(*plan.status), 0) << read(d / "err");
+    EXPECT_EQ(plan.exit_code(), 0) << read(d / "err");
     EXPECT_NE(read(d / "out").find("    log: " + rooms_dir + "/logs/shared.app.log\n"), std::string::npos)
         << read(d / "out");
     EXPECT_NE(read(d / "out").find("    log: " + rooms_dir + "/logs/shared.bridge.log\n"), std::string::npos);
@@ -387,7 +347,7 @@ TEST(OrchRooms, PlanNamesTheLogFilesAndBadLogOptionsAreClearErrors) {
   {
     Child bad({WIBWOB_ROOMS_BIN, "--log-format", "xml", "plan", rooms_dir}, d / "out", d / "err");
     ASSERT_TRUE(wait_until([&] { return bad.exited(); }));
-    EXPECT_EQ(WEXITSTATUS(*bad.status), 1);
+    EXPECT_EQ(bad.exit_code(), 1);
     EXPECT_NE(read(d / "err").find("--log-format"), std::string::npos) << read(d / "err");
   }
   {  // a log dir that cannot be one: exit 2 before anything starts
@@ -396,7 +356,7 @@ TEST(OrchRooms, PlanNamesTheLogFilesAndBadLogOptionsAreClearErrors) {
                  "/bin/false"},
                 d / "out", d / "err");
     ASSERT_TRUE(wait_until([&] { return start.exited(); }));
-    EXPECT_EQ(WEXITSTATUS(*start.status), 2);
+    EXPECT_EQ(start.exit_code(), 2);
     EXPECT_NE(read(d / "err").find("log directory " + (d / "a-file").string()), std::string::npos)
         << read(d / "err");
     EXPECT_EQ(read(d / "err").find("starting app"), std::string::npos);
@@ -469,8 +429,8 @@ StatusRun rooms_status(const fs::path& d, bool json = false) {
   StatusRun r;
   {
     Child c(args, d / "status.out", d / "status.err");
-    if (!wait_until([&] { return c.exited(); }) || !WIFEXITED(*c.status)) return r;
-    r.exit = WEXITSTATUS(*c.status);
+    if (!wait_until([&] { return c.exited(); }) || *c.exit_code() >= 128) return r;
+    r.exit = *c.exit_code();
   }
   r.out = read(d / "status.out");
   r.err = read(d / "status.err");
@@ -542,7 +502,7 @@ TEST(OrchRoomsStatus, SaysPerRoomWhetherAppAndBridgeAreHealthy) {
   }
   {  // app down: the solo app stops (and removes its socket)
     FakeStatusServer bridge(bridge_sock, kHealthyStatus);
-    ASSERT_EQ(::kill(app42->pid, SIGTERM), 0);
+    ASSERT_EQ(::kill(app42->pid(), SIGTERM), 0);
     ASSERT_TRUE(wait_until([&] { return app42->exited(); }));
     auto r = rooms_status(d);
     EXPECT_EQ(r.exit, 1);
@@ -554,8 +514,8 @@ TEST(OrchRoomsStatus, SaysPerRoomWhetherAppAndBridgeAreHealthy) {
   // Usage errors: exit 2.
   Child bad({WIBWOB_ROOMS_BIN, "status", (d / "rooms").string(), "--no-such-flag"}, d / "out", d / "err");
   ASSERT_TRUE(wait_until([&] { return bad.exited(); }));
-  EXPECT_EQ(WEXITSTATUS(*bad.status), 2);
+  EXPECT_EQ(bad.exit_code(), 2);
   Child none({WIBWOB_ROOMS_BIN, "status", (d / "missing").string()}, d / "out", d / "err");
   ASSERT_TRUE(wait_until([&] { return none.exited(); }));
-  EXPECT_EQ(WEXITSTATUS(*none.status), 2);
+  EXPECT_EQ(none.exit_code(), 2);
 }

@@ -2,6 +2,8 @@
 // spec/wibwob-ipc.md: percent-encoding, request building and the app's
 // request parsing quirks, reply classification, get_state, events, auth.
 #include "protocol/ipc.hpp"
+#include "protocol/server_url.hpp"
+#include "protocol/socket_paths.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
@@ -553,4 +555,60 @@ TEST(IpcJson, ParseJsonIsGuarded) {
   EXPECT_EQ(ipc::parse_json(std::string("1\0", 2)).error().code, Errc::not_json);
   EXPECT_EQ(ipc::parse_json(nested(ipc::max_json_depth + 1, '[', ']')).error().code, Errc::too_deep);
   EXPECT_TRUE(ipc::parse_json(nested(ipc::max_json_depth, '[', ']')).ok());
+}
+
+// --- socket paths (protocol/socket_paths.hpp) ------------------------------------
+
+TEST(SocketPaths, TheAppsDefaultAndAnInstanceInADirectory) {
+  using wibwob::protocol::default_socket_path;
+  using wibwob::protocol::instance_socket_path;
+  EXPECT_EQ(default_socket_path(std::nullopt), "/tmp/wwdos.sock");
+  EXPECT_EQ(default_socket_path(std::string()), "/tmp/wwdos.sock");  // WIBWOB_INSTANCE set but empty
+  EXPECT_EQ(default_socket_path(std::string("7")), "/tmp/wibwob_7.sock");
+  EXPECT_EQ(instance_socket_path("/run/test", "2"), "/run/test/wibwob_2.sock");
+  EXPECT_EQ(instance_socket_path("/tmp//", "5"), "/tmp/wibwob_5.sock");
+  EXPECT_EQ(instance_socket_path("", "5"), "/tmp/wibwob_5.sock");
+  EXPECT_EQ(instance_socket_path("/", "5"), "/wibwob_5.sock");
+}
+
+TEST(SocketPaths, TheBridgeStatusSocketSitsBesideTheAppsSocket) {
+  using wibwob::protocol::bridge_status_path;
+  EXPECT_EQ(bridge_status_path("/tmp/wibwob_2.sock"), "/tmp/wibwob_2.bridge.sock");
+  EXPECT_EQ(bridge_status_path("/run/a.sock.d/wibwob_10.sock"), "/run/a.sock.d/wibwob_10.bridge.sock");
+  EXPECT_EQ(bridge_status_path("/tmp/odd"), "/tmp/odd.bridge.sock");
+  EXPECT_EQ(bridge_status_path(".sock"), ".sock.bridge.sock");  // no name left to keep
+  EXPECT_EQ(wibwob::protocol::bridge_handover_path("/tmp/wibwob_2.sock"), "/tmp/wibwob_2.bridge.handover");
+  EXPECT_EQ(wibwob::protocol::bridge_handover_path("/tmp/odd"), "/tmp/odd.bridge.handover");
+}
+
+// --- the room server's URL (protocol/server_url.hpp) -----------------------------
+
+TEST(ServerUrl, SchemesPortsAndPaths) {
+  using wibwob::protocol::parse_server_url;
+  auto u = parse_server_url("wss://rooms.example:8443/base//");
+  ASSERT_TRUE(u.ok()) << u.error().message;
+  EXPECT_TRUE(u->tls);
+  EXPECT_EQ(u->host, "rooms.example");
+  EXPECT_EQ(u->port, "8443");
+  EXPECT_EQ(u->base_path, "/base");
+  EXPECT_EQ(parse_server_url("HTTP://h")->port, "80");
+  EXPECT_EQ(parse_server_url("https://h")->port, "443");
+  for (const char* bad : {"", "h:1", "ftp://h", "http://", "http://h:0", "http://h:65536", "http://h:99999999999",
+                          "http://h:-1", "http://h:12ab", "http://h\x01", "not a url"}) {
+    auto r = parse_server_url(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, Errc::bad_value) << bad;
+  }
+}
+
+RC_GTEST_PROP(ServerUrl, AnyBytesGiveAUsableUrlOrAnError, ()) {
+  const std::string text = *gen_bytes();
+  auto r = wibwob::protocol::parse_server_url(text);
+  if (!r.ok()) {
+    RC_ASSERT(!r.error().message.empty());
+    return;
+  }
+  RC_ASSERT(!r->host.empty());
+  RC_ASSERT(std::stoi(r->port) >= 1 && std::stoi(r->port) <= 65535);
+  RC_ASSERT(r->base_path.empty() || (r->base_path[0] == '/' && r->base_path.back() != '/'));
 }

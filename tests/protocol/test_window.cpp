@@ -1,4 +1,6 @@
 // Window model, normalisation, diff and apply (protocol/window.hpp).
+#include <set>
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -312,10 +314,25 @@ TEST(RoomState, ParseSpecStateSync) {
 }
 
 TEST(WindowTypes, ThirtyFiveKnownThreeInternal) {
-  EXPECT_EQ(known_window_types().size(), 35u);
-  int internal = 0;
-  for (const auto& t : known_window_types()) internal += is_internal_window_type(t) ? 1 : 0;
-  EXPECT_EQ(internal, 3);
+  EXPECT_EQ(window_types().size(), 35u);
+  std::set<std::string_view> names, internal, not_over_ipc, with_path, with_text, without_id;
+  for (const auto& t : window_types()) {
+    names.insert(t.name);
+    if (is_internal_window_type(t.name)) internal.insert(t.name);
+    if (!t.creatable_over_ipc()) not_over_ipc.insert(t.name);
+    if (t.needs_path) with_path.insert(t.name);
+    if (t.needs_text) with_text.insert(t.name);
+    if (!t.reply_has_id) without_id.insert(t.name);
+    EXPECT_EQ(find_window_type(t.name), &t);
+  }
+  EXPECT_EQ(names.size(), 35u);  // no name twice
+  EXPECT_EQ(internal, (std::set<std::string_view>{"room_chat", "wibwob", "scramble"}));
+  EXPECT_EQ(not_over_ipc, (std::set<std::string_view>{"scramble", "backrooms_tv"}));
+  EXPECT_EQ(with_path, (std::set<std::string_view>{"frame_player", "text_view"}));
+  EXPECT_EQ(with_text, (std::set<std::string_view>{"figlet_text"}));
+  EXPECT_EQ(without_id, (std::set<std::string_view>{"text_editor"}));
   EXPECT_TRUE(is_known_window_type("figlet_text"));
   EXPECT_FALSE(is_known_window_type("Figlet_text"));
+  EXPECT_FALSE(is_internal_window_type("Room_chat"));
+  EXPECT_EQ(find_window_type(""), nullptr);
 }

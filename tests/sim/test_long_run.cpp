@@ -113,14 +113,19 @@ TEST(SimLongRun, TheTimelineIsWrittenToAFileNamedForTheSeed) {
   const fs::path dir = tmpl;
   const SimConfig c = failing_config();
   const SimReport r = run_simulation(c);
-  const fs::path p = write_timeline(dir, c, r);
+  const auto written = write_timeline(dir, c, r);
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  const fs::path p = *written;
   EXPECT_EQ(p, dir / "wibwob-sim-seed-5.timeline.txt");
   EXPECT_EQ(timeline_file_name(5), "wibwob-sim-seed-5.timeline.txt");
   std::ifstream in(p, std::ios::binary);
   std::ostringstream s;
   s << in.rdbuf();
   EXPECT_EQ(s.str(), timeline_text(c, r));
-  EXPECT_THROW(write_timeline(dir / "no-such-dir", c, r), std::runtime_error);
+  const auto refused = write_timeline(dir / "no-such-dir", c, r);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, wibwob::protocol::Errc::io_failed);
+  EXPECT_NE(refused.error().message.find("no-such-dir"), std::string::npos) << refused.error().message;
   fs::remove_all(dir);
 }
 

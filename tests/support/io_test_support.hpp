@@ -1,8 +1,10 @@
 // Support for tests that run real sockets on an io_context: a temp directory
-// that cleans up after itself, and loops that run the io_context until an
-// observable condition holds (with a deadline) or for a bounded time (for
-// checks that something did NOT happen). Header-only: only tests that do
-// I/O include it, and they link wibwob_net.
+// that cleans up after itself, and the one async harness every I/O test
+// uses: run the io_context until an observable condition holds (with a
+// deadline), run a coroutine to its end (await), or run for a bounded time
+// (for checks that something did NOT happen, and to drain before objects
+// die). Header-only: only tests that do I/O include it, and they link
+// wibwob_net.
 #pragma once
 
 #include <chrono>
@@ -12,11 +14,16 @@
 #include <iostream>
 #include <vector>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include <stdlib.h>  // mkdtemp
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
 namespace wibwob::test {
@@ -63,6 +70,50 @@ inline void run_for(boost::asio::io_context& io, std::chrono::milliseconds d) {
     if (io.stopped()) io.restart();
     io.run_one_for(std::chrono::milliseconds(5));
   }
+}
+
+// A coroutine spawned on the io_context: done once it ended, with its value
+// or its exception.
+template <class T>
+struct Pending {
+  std::optional<T> value;
+  std::exception_ptr error;
+  bool done = false;
+};
+template <>
+struct Pending<void> {
+  std::exception_ptr error;
+  bool done = false;
+};
+
+template <class T>
+std::shared_ptr<Pending<T>> spawn_pending(boost::asio::io_context& io, boost::asio::awaitable<T> a) {
+  auto p = std::make_shared<Pending<T>>();
+  if constexpr (std::is_void_v<T>) {
+    boost::asio::co_spawn(io, std::move(a), [p](std::exception_ptr e) {
+      p->error = e;
+      p->done = true;
+    });
+  } else {
+    boost::asio::co_spawn(io, std::move(a), [p](std::exception_ptr e, T v) {
+      p->error = e;
+      if (!e) p->value = std::move(v);
+      p->done = true;
+    });
+  }
+  return p;
+}
+
+// Runs `a` (and everything else on the io_context) until it ends; returns its
+// value or rethrows its exception. Throws std::runtime_error when the
+// deadline passes first.
+template <class T>
+T await(boost::asio::io_context& io, boost::asio::awaitable<T> a,
+        std::chrono::milliseconds deadline = std::chrono::seconds(5)) {
+  auto p = spawn_pending(io, std::move(a));
+  if (!run_until(io, [&] { return p->done; }, deadline)) throw std::runtime_error("test deadline passed");
+  if (p->error) std::rethrow_exception(p->error);
+  if constexpr (!std::is_void_v<T>) return std::move(*p->value);
 }
 
 // Throwaway TLS material made with the openssl CLI (path in `openssl`):

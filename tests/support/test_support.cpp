@@ -15,8 +15,8 @@ rc::Gen<std::string> gen_window_id() {
 
 rc::Gen<std::string> gen_synced_type() {
   std::vector<std::string> types;
-  for (const auto& t : protocol::known_window_types())
-    if (!protocol::is_internal_window_type(t)) types.push_back(t);
+  for (const auto& t : protocol::window_types())
+    if (!t.internal) types.push_back(std::string(t.name));
   return rc::gen::elementOf(types);
 }
 

@@ -1,10 +1,8 @@
-// Shared test support: rapidcheck generators for the protocol types, a manual
-// clock and a seeded RNG. Helpers only; no assertions or test logic here.
+// Shared test support: rapidcheck generators for the protocol types. Helpers
+// only; no assertions or test logic here. (child_process.hpp: a binary under
+// test as a child process; io_test_support.hpp: the async harness.)
 #pragma once
 
-#include <chrono>
-#include <cstdint>
-#include <random>
 #include <string>
 
 #include <rapidcheck.h>
@@ -12,20 +10,6 @@
 #include "protocol/window.hpp"
 
 namespace wibwob::test {
-
-// A clock the test advances by hand.
-class ManualClock {
- public:
-  using duration = std::chrono::milliseconds;
-  using time_point = std::chrono::time_point<ManualClock, duration>;
-  time_point now() const { return now_; }
-  void advance(duration d) { now_ += d; }
- private:
-  time_point now_{};
-};
-
-// A seeded RNG so a failing test replays.
-inline std::mt19937_64 seeded_rng(std::uint64_t seed = 20261127) { return std::mt19937_64(seed); }
 
 // Generators. Ids come from a small alphabet so that generated layouts
 // overlap often (updates, removes of existing ids, replacements).

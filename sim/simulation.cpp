@@ -194,7 +194,10 @@ void Simulation::serve_ipc(Instance& inst, std::uint64_t gen, std::uint64_t app_
     note_closes(inst, cmd.name, cmd.params.count("id") ? cmd.params.at("id") : std::string());
     auto r = inst.app->handle_request(s.line, now_);
     o = IpcOutcome{IpcFailure::none, r.reply.value_or("")};
-    const auto reply = ipc::classify_reply(o.text);
+    // The sim reads the replies of these three only; the rest (get_state
+    // above all, the largest) are the engine's to parse.
+    const bool read_reply = cmd.name == "room_chat_pending" || cmd.name == "room_chat_receive" || cmd.name == "create_window";
+    const auto reply = read_reply ? ipc::classify_reply(o.text) : ipc::Reply{};
     if (cmd.name == "room_chat_pending" && reply.kind == ipc::ReplyKind::data) {
       std::vector<std::string> texts;
       for (const auto& t : reply.data)

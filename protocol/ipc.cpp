@@ -3,6 +3,7 @@
 // Error value or a benign classification, never an exception.
 #include "protocol/ipc.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -74,6 +75,11 @@ std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_hand
 // The app's string writer: quotes, escapes only '"' and '\' (quirk).
 void append_app_string(std::string& out, std::string_view s) {
   out += '"';
+  if (std::none_of(s.begin(), s.end(), [](char c) { return c == '"' || c == '\\'; })) {
+    out.append(s);  // the common case, in one piece
+    out += '"';
+    return;
+  }
   for (char c : s) {
     if (c == '"' || c == '\\') out += '\\';
     out += c;

@@ -112,8 +112,9 @@ void RoomLedger::on_pong() {
   while (!pending_.empty() && pending_.front().seq <= mark) place_front();
 }
 
+// Moves the oldest pending delta into confirmed: target_state() stays the
+// same (the same deltas applied in the same order), so the revision does too.
 void RoomLedger::place_front() {
-  ++revision_;
   // apply_room_delta bumps the version as the server did for this delta.
   protocol::apply_room_delta(*confirmed_, &pending_.front().delta);
   pending_.pop_front();

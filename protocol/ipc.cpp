@@ -3,6 +3,7 @@
 // Error value or a benign classification, never an exception.
 #include "protocol/ipc.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -74,6 +75,11 @@ std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_hand
 // The app's string writer: quotes, escapes only '"' and '\' (quirk).
 void append_app_string(std::string& out, std::string_view s) {
   out += '"';
+  if (std::none_of(s.begin(), s.end(), [](char c) { return c == '"' || c == '\\'; })) {
+    out.append(s);  // the common case, in one piece
+    out += '"';
+    return;
+  }
   for (char c : s) {
     if (c == '"' || c == '\\') out += '\\';
     out += c;
@@ -396,7 +402,117 @@ std::string format_get_state(const AppState& s) {
   return out;
 }
 
+namespace {
+
+// Reads exactly what format_get_state writes, in one pass and without a JSON
+// tree: fixed key order, no whitespace, strings of printable ASCII with only
+// \" and \\ escaped, integers in range without leading zeros, fraction or exponent.
+// Every read says false at the first byte outside that form; the caller then
+// leaves the text to the general JSON path, which decides (and names the
+// error). So this reader never accepts what that path refuses.
+class AppFormReader {
+ public:
+  explicit AppFormReader(std::string_view s) : s_(s) {}
+  bool at_end() const { return i_ == s_.size(); }
+  bool lit(std::string_view t) {
+    if (s_.substr(i_, t.size()) != t) return false;
+    i_ += t.size();
+    return true;
+  }
+  bool str(std::string& out) {
+    if (!lit("\"")) return false;
+    const std::size_t start = i_;
+    bool escaped = false;
+    for (; i_ < s_.size(); ++i_) {
+      const auto c = static_cast<unsigned char>(s_[i_]);
+      if (c == '"') break;
+      if (c < 0x20 || c >= 0x80) return false;  // control or non-ASCII: the JSON path decides
+      if (c == '\\') {
+        if (i_ + 1 >= s_.size() || (s_[i_ + 1] != '"' && s_[i_ + 1] != '\\')) return false;
+        escaped = true;
+        ++i_;
+      }
+    }
+    if (i_ >= s_.size()) return false;
+    const std::string_view raw = s_.substr(start, i_++ - start);
+    if (!escaped) {
+      out.assign(raw);
+      return true;
+    }
+    out.clear();
+    for (std::size_t k = 0; k < raw.size(); ++k) out += raw[k] == '\\' ? raw[++k] : raw[k];
+    return true;
+  }
+  template <class Int>
+  bool integer(Int& out) {
+    const bool negative = lit("-");
+    std::int64_t v = 0;
+    const std::size_t start = i_;
+    while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9' && i_ - start < 18) v = v * 10 + (s_[i_++] - '0');
+    const std::size_t digits = i_ - start;
+    if (digits == 0 || (digits > 1 && s_[start] == '0') || (negative && v == 0)) return false;
+    if (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') return false;  // 19 digits or more
+    if (negative) v = -v;
+    if (v < std::numeric_limits<Int>::min() || v > std::numeric_limits<Int>::max()) return false;
+    out = static_cast<Int>(v);
+    return true;
+  }
+  bool boolean(bool& out) {
+    if (lit("true")) out = true;
+    else if (lit("false")) out = false;
+    else return false;
+    return true;
+  }
+
+ private:
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
+
+// "[" item ("," item)* "]" or "[]", at most `max` items.
+template <class T, class ReadItem>
+bool read_array(AppFormReader& r, std::vector<T>& out, std::size_t max, ReadItem read_item) {
+  if (!r.lit("[")) return false;
+  if (r.lit("]")) return true;
+  do {
+    if (out.size() >= max) return false;
+    T item;
+    if (!read_item(item)) return false;
+    out.push_back(std::move(item));
+  } while (r.lit(","));
+  return r.lit("]");
+}
+
+}  // namespace
+
+std::optional<AppState> parse_get_state_app_form(std::string_view line) {
+  AppFormReader r(strip_line_end(line));
+  AppState s;
+  auto window = [&r](AppWindow& w) {
+    if (!(r.lit("{\"id\":") && r.str(w.id) && r.lit(",\"type\":") && r.str(w.type) && r.lit(",\"x\":") &&
+          r.integer(w.x) && r.lit(",\"y\":") && r.integer(w.y) && r.lit(",\"w\":") && r.integer(w.w) &&
+          r.lit(",\"h\":") && r.integer(w.h) && r.lit(",\"z\":") && r.integer(w.z) && r.lit(",\"focused\":") &&
+          r.boolean(w.focused) && r.lit(",\"title\":") && r.str(w.title)))
+      return false;
+    if (r.lit(",\"path\":") && !r.str(w.path.emplace())) return false;
+    return r.lit("}");
+  };
+  auto entry = [&r](ChatEntry& e) {
+    return r.lit("{\"seq\":") && r.integer(e.seq) && r.lit(",\"sender\":") && r.str(e.sender) &&
+           r.lit(",\"text\":") && r.str(e.text) && r.lit("}");
+  };
+  if (!(r.lit("{\"windows\":") && read_array(r, s.windows, max_windows, window) && r.lit(",\"chat_log\":") &&
+        read_array(r, s.chat_log, max_chat_entries, entry) && r.lit("}") && r.at_end()))
+    return std::nullopt;
+  return s;
+}
+
 Result<AppState> parse_get_state(std::string_view line) {
+  if (auto s = parse_get_state_app_form(line)) return std::move(*s);
+  return parse_get_state_json(line);
+}
+
+Result<AppState> parse_get_state_json(std::string_view line) {
   auto parsed = parse_json(strip_line_end(line));
   if (!parsed) return parsed.error();
   const Json& j = *parsed;

@@ -119,7 +119,15 @@ struct AppState {
 // '\' are escaped, so a control character in a title yields invalid JSON.
 std::string format_get_state(const AppState& s);
 // A failure (e.g. the invalid JSON above) is an Error, not a crash.
+// The app's own form is read in one pass (parse_get_state_app_form); any
+// other text goes through parse_get_state_json. The two agree wherever the
+// first answers (tested on formatted, mutated and arbitrary input).
 Result<AppState> parse_get_state(std::string_view line);
+// Exactly what format_get_state writes, with strings of printable ASCII; no
+// JSON tree is built. nullopt for anything else, valid JSON or not.
+std::optional<AppState> parse_get_state_app_form(std::string_view line);
+// Any JSON text: the general path, and every error's precise reason.
+Result<AppState> parse_get_state_json(std::string_view line);
 
 // --- events -----------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 // a terminal a progress line is kept up to date below the seeds' lines.
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -15,6 +16,7 @@
 #include "common/logging.hpp"
 #include "sim/acceptance.hpp"
 #include "sim/long_run.hpp"
+#include "sim/seed_runner.hpp"
 #include "sim/simulator.hpp"
 #include "wibwob/version.hpp"
 
@@ -121,14 +123,28 @@ void report_failure(const wibwob::sim::SimConfig& c, const wibwob::sim::SimRepor
   std::cout << "  replay: " << wibwob::sim::replay_command(c) << "\n";
 }
 
+// How long the seeds took: wall and CPU time (all threads), the virtual
+// time they covered (active phase plus settling), and the threads.
+struct Clocks {
+  double wall_s = 0, cpu_s = 0, virtual_s = 0;
+  unsigned jobs = 1;
+  double rate() const { return wall_s > 0 ? virtual_s / wall_s : 0; }
+};
+
 void print_totals(const wibwob::sim::SimConfig& c, const SeedTotals& t, const std::vector<std::int64_t>& settles,
-                  double secs, bool json) {
+                  const Clocks& k, bool json) {
+  char rate[32], detail[160];
+  std::snprintf(rate, sizeof rate, "%.0f", k.rate());
+  std::snprintf(detail, sizeof detail, "%.0f s virtual; CPU %.3f s, %.0fx per CPU second; %u job%s", k.virtual_s,
+                k.cpu_s, k.cpu_s > 0 ? k.virtual_s / k.cpu_s : 0.0, k.jobs, k.jobs == 1 ? "" : "s");
   if (json) {
     log_fields(t.failed ? spdlog::level::err : spdlog::level::info, "summary",
                {{"converged", std::to_string(t.ok)}, {"failed", std::to_string(t.failed)},
                 {"instances", std::to_string(c.instances)}, {"actions", std::to_string(t.actions)},
                 {"faults", std::to_string(t.faults)}, {"deltas", std::to_string(t.deltas)},
-                {"slowest_settle_ms", std::to_string(t.worst_settle)}, {"wall_s", std::to_string(secs)}});
+                {"slowest_settle_ms", std::to_string(t.worst_settle)}, {"wall_s", std::to_string(k.wall_s)},
+                {"cpu_s", std::to_string(k.cpu_s)}, {"virtual_s", std::to_string(k.virtual_s)},
+                {"rate_x", rate}, {"jobs", std::to_string(k.jobs)}});
     return;
   }
   if (!settles.empty())
@@ -137,7 +153,8 @@ void print_totals(const wibwob::sim::SimConfig& c, const SeedTotals& t, const st
   std::cout << wibwob::sim::settle_summary(settles, t.failed) << "\n";
   std::cout << "summary: " << t.ok << " of " << (t.ok + t.failed) << " seeds converged (" << c.instances
             << " instances, " << t.actions << " actions, " << t.faults << " faults, " << t.deltas
-            << " deltas; slowest settle " << t.worst_settle << " ms virtual) in " << secs << " s\n";
+            << " deltas; slowest settle " << t.worst_settle << " ms virtual) in " << k.wall_s << " s, rate " << rate
+            << "x (" << detail << ")\n";
   if (c.chat) std::cout << "chat: " << describe(t.chat) << "\n";
   if (t.reused_id_opens)
     std::cout << "app id-reuse quirk: " << t.reused_id_opens
@@ -145,21 +162,20 @@ void print_totals(const wibwob::sim::SimConfig& c, const SeedTotals& t, const st
                  "move of it (see docs/simulator.md)\n";
 }
 
-// Runs seeds [seed, seed + seeds) and prints a line per seed and a summary.
-int run_seeds(wibwob::sim::SimConfig c, std::uint64_t seed, std::uint64_t seeds, const RunOptions& o) {
+// Runs seeds [seed, seed + seeds) on `jobs` threads and prints a line per
+// seed, in seed order whatever the jobs, and a summary.
+int run_seeds(const wibwob::sim::SimConfig& c, std::uint64_t seed, std::uint64_t seeds, unsigned jobs,
+              const RunOptions& o) {
   SeedTotals t;
   std::vector<std::int64_t> settles;
   ProgressDisplay bar(!o.json && ::isatty(STDOUT_FILENO) == 1);
   wibwob::sim::RunProgress p{0, seeds, 0, 0, 0};
   const auto t0 = std::chrono::steady_clock::now();
-  for (std::uint64_t s = seed; s < seed + seeds; ++s) {
-    c.seed = s;
-    auto progress = [&](const std::string& line) {
-      if (!o.verbose) return;
-      bar.clear();
-      std::cout << "  seed " << s << ": " << line << "\n";
-    };
-    const auto r = wibwob::sim::run_simulation(c, progress);
+  const std::clock_t cpu0 = std::clock();
+  wibwob::sim::run_seeds(c, seed, seeds, jobs, o.verbose, [&](wibwob::sim::SeedRun&& run) {
+    const auto& r = run.report;
+    if (!run.progress.empty()) bar.clear();
+    for (const auto& line : run.progress) std::cout << "  seed " << r.seed << ": " << line << "\n";
     t.add(r);
     if (r.converged) {
       settles.push_back(r.settled_after.count());
@@ -169,17 +185,24 @@ int run_seeds(wibwob::sim::SimConfig c, std::uint64_t seed, std::uint64_t seeds,
       }
     } else {
       bar.clear();
-      report_failure(c, r, o);
+      auto failed = c;
+      failed.seed = r.seed;
+      report_failure(failed, r, o);
     }
     std::cout.flush();
-    p.done = s - seed + 1;
+    ++p.done;
     p.failed = t.failed;
     p.virtual_ms += (c.active + r.settled_after).count();
     p.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     bar.draw(p);
-  }
+  });
   bar.clear();
-  print_totals(c, t, settles, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), o.json);
+  Clocks clocks;
+  clocks.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  clocks.cpu_s = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
+  clocks.virtual_s = static_cast<double>(p.virtual_ms) / 1000.0;
+  clocks.jobs = wibwob::sim::resolve_jobs(jobs, seeds);
+  print_totals(c, t, settles, clocks, o.json);
   return t.failed ? 1 : 0;
 }
 
@@ -265,6 +288,10 @@ int main(int argc, char** argv) {
   cli.add_option("--server-down-ms", server_down_ms, "--recovery room-restart: how long the server is gone")->capture_default_str();
   cli.add_flag("--acceptance", acceptance,
                "run the acceptance criteria AC-1..AC-4 over --seeds seeds (default 40) from --seed; one line each");
+  unsigned jobs = 1;
+  cli.add_option("--jobs", jobs, "run seeds on this many threads (0: one per core); output and per-seed results "
+                                 "are the same for any value")
+      ->capture_default_str()->check(CLI::Range(0u, 1024u));
   cli.add_flag("--verbose", verbose, "print every phase line, and the trace of a failing seed");
   cli.add_flag("--quiet", quiet, "print only the summary");
   std::string timeline_dir = ".";
@@ -310,5 +337,5 @@ int main(int argc, char** argv) {
     return run_acceptance_main(a, json);
   }
 
-  return run_seeds(c, seed, seeds, RunOptions{verbose, quiet, timeline_dir, json});
+  return run_seeds(c, seed, seeds, jobs, RunOptions{verbose, quiet, timeline_dir, json});
 }

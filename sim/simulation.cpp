@@ -15,6 +15,16 @@ using bridge::IpcOutcome;
 namespace ipc = protocol::ipc;
 namespace room = protocol::room;
 
+namespace {
+
+// Whether a room frame (JSON as nlohmann writes it: ASCII never escaped) can
+// be a chat line or a delta that adds windows, the frames the probes read.
+bool names_chat_or_add(const std::string& text) {
+  return text.find("\"chat_msg\"") != std::string::npos || text.find("\"add\"") != std::string::npos;
+}
+
+}  // namespace
+
 Simulation::Simulation(const SimConfig& c, const std::function<void(const std::string&)>& progress)
     : cfg_(c), progress_(progress), rng_(c.seed), chat_(c.instances),
       open_probes_(static_cast<std::size_t>(c.instances)) {
@@ -194,7 +204,10 @@ void Simulation::serve_ipc(Instance& inst, std::uint64_t gen, std::uint64_t app_
     note_closes(inst, cmd.name, cmd.params.count("id") ? cmd.params.at("id") : std::string());
     auto r = inst.app->handle_request(s.line, now_);
     o = IpcOutcome{IpcFailure::none, r.reply.value_or("")};
-    const auto reply = ipc::classify_reply(o.text);
+    // The sim reads the replies of these three only; the rest (get_state
+    // above all, the largest) are the engine's to parse.
+    const bool read_reply = cmd.name == "room_chat_pending" || cmd.name == "room_chat_receive" || cmd.name == "create_window";
+    const auto reply = read_reply ? ipc::classify_reply(o.text) : ipc::Reply{};
     if (cmd.name == "room_chat_pending" && reply.kind == ipc::ReplyKind::data) {
       std::vector<std::string> texts;
       for (const auto& t : reply.data)
@@ -242,6 +255,9 @@ void Simulation::effect(Instance& inst, std::uint64_t gen, bridge::effect::SendR
 // The room server handles one frame from the instance's connection.
 void Simulation::frame_at_server(Instance& inst, const std::string& text) {
   auto fx = room_.on_text(inst.socket, text, now_.count());
+  // The probes read chat lines and added windows only; a frame naming
+  // neither (most: moves, pings) is not parsed a second time here.
+  if (!names_chat_or_add(text)) return room_effects(std::move(fx));
   auto msg = ipc::parse_json(text);
   const std::string type = msg && msg->is_object() ? msg->value("type", "") : "";
   if (type == "state_delta") probe_delta_at_server(inst, *msg);
@@ -313,7 +329,7 @@ void Simulation::send_down(mockparty::SocketId socket, std::string text, std::st
 }
 
 void Simulation::frame_at_bridge(Instance& inst, const std::string& text, const std::string& type) {
-  if (type == "chat_msg" || type == "state_delta") {
+  if ((type == "chat_msg" || type == "state_delta") && names_chat_or_add(text)) {
     auto msg = ipc::parse_json(text);
     if (msg && type == "chat_msg" && (*msg)["text"].is_string()) chat_.delivered(inst.index, (*msg)["text"].get<std::string>());
     if (msg && type == "state_delta") probe_delta_at_bridge(inst, *msg);

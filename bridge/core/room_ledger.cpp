@@ -54,6 +54,7 @@ bool json_delta_empty(const Json& d) {
 }  // namespace
 
 std::vector<Json> RoomLedger::on_state_sync(RoomState state) {
+  ++revision_;
   confirmed_ = std::move(state);
   ping_marks_.clear();
   std::vector<Json> resend;
@@ -76,6 +77,7 @@ RoomLedger::Placement RoomLedger::on_remote_delta(std::int64_t version, const Js
             "delta version " + std::to_string(version) + " after " + std::to_string(confirmed_->version) + " with " +
                 std::to_string(pending_.size()) + " own delta(s) unplaced",
             false};
+  ++revision_;
   for (std::int64_t i = 0; i < gap; ++i) place_front();
   Placement r;
   // A malformed delta still occupies its version; apply_room_delta applies
@@ -90,12 +92,16 @@ RoomLedger::Placement RoomLedger::on_remote_delta(std::int64_t version, const Js
 }
 
 void RoomLedger::on_sent(Json delta) {
+  ++revision_;
   const std::uint64_t seq = next_seq_++;
   pending_.push_back(Pending{std::move(delta), seq});
   ping_marks_.push_back(seq);
 }
 
-void RoomLedger::on_offline(Json delta) { offline_.push_back(std::move(delta)); }
+void RoomLedger::on_offline(Json delta) {
+  ++revision_;
+  offline_.push_back(std::move(delta));
+}
 
 void RoomLedger::on_pong() {
   if (ping_marks_.empty() || !confirmed_) return;
@@ -106,6 +112,8 @@ void RoomLedger::on_pong() {
   while (!pending_.empty() && pending_.front().seq <= mark) place_front();
 }
 
+// Moves the oldest pending delta into confirmed: target_state() stays the
+// same (the same deltas applied in the same order), so the revision does too.
 void RoomLedger::place_front() {
   // apply_room_delta bumps the version as the server did for this delta.
   protocol::apply_room_delta(*confirmed_, &pending_.front().delta);

@@ -52,7 +52,11 @@ class RoomLedger {
   // Pending deltas stay; their fate is known at the next state_sync.
   void on_connection_lost() { ping_marks_.clear(); }
   // Layout sync is off: own deltas are never sent.
-  void forget_local() { pending_.clear(); offline_.clear(); }
+  void forget_local() {
+    pending_.clear();
+    offline_.clear();
+    ++revision_;
+  }
 
   bool has_state() const noexcept { return confirmed_.has_value(); }
   const std::optional<protocol::RoomState>& confirmed() const noexcept { return confirmed_; }
@@ -60,6 +64,9 @@ class RoomLedger {
   protocol::RoomState target_state() const;
   std::size_t pending() const noexcept { return pending_.size(); }
   std::size_t offline() const noexcept { return offline_.size(); }
+  // Changes whenever target_state() may have (confirmed, pending or offline
+  // changed), so a caller can keep what it derived from it until then.
+  std::uint64_t revision() const noexcept { return revision_; }
 
  private:
   struct Pending {
@@ -74,6 +81,7 @@ class RoomLedger {
   std::vector<protocol::Json> offline_;
   std::deque<std::uint64_t> ping_marks_;  // per outstanding ping: the last seq sent before it
   std::uint64_t next_seq_ = 1;
+  std::uint64_t revision_ = 0;
 };
 
 // The synced view of a raw room state: valid, non-internal windows only.

@@ -29,7 +29,7 @@ Json stats_json(const EngineStats& s) {
 }
 
 std::size_t windows_synced(const SyncEngine& e) {
-  const auto target = e.target();
+  const auto& target = e.target();
   const auto& shown = e.believed_app_layout();
   std::size_t n = 0;
   for (const auto& [id, w] : target)

@@ -89,7 +89,7 @@ bool SyncEngine::idle() const noexcept {
   if (!cfg_.sync_layout) return true;
   // A new app process (or an unreachable app) is not adopted yet.
   if (!mirror_.adopted() || mirror_.unreachable() || link_ != Link::synced) return false;
-  const Layout t = target();
+  const Layout& t = target();
   const Layout& app = mirror_.believed();
   for (const auto& [id, w] : t)
     if (!reconciler_.excused(id) && (!app.count(id) || !app.at(id).same_synced(w))) return false;
@@ -103,7 +103,11 @@ std::optional<std::int64_t> SyncEngine::confirmed_version() const {
   return ledger_.confirmed()->version;
 }
 
-Layout SyncEngine::target() const { return typed_view(ledger_.target_state(), cfg_.limits); }
+const Layout& SyncEngine::target() const {
+  if (!target_ || target_->first != ledger_.revision())
+    target_.emplace(ledger_.revision(), typed_view(ledger_.target_state(), cfg_.limits));
+  return target_->second;
+}
 
 // --- room side -------------------------------------------------------------------
 

@@ -86,8 +86,10 @@ class SyncEngine {
   // request), and the app matches the target.
   bool idle() const noexcept;
   std::optional<std::int64_t> confirmed_version() const;
-  // The layout the engine drives the app towards, in room ids.
-  protocol::Layout target() const;
+  // The layout the engine drives the app towards, in room ids. Derived from
+  // the ledger once per ledger revision, not on every pump, poll or status;
+  // valid until the ledger next changes.
+  const protocol::Layout& target() const;
   // What the engine believes the app shows, in room ids.
   const protocol::Layout& believed_app_layout() const noexcept { return mirror_.believed(); }
   std::optional<std::string> local_id_of(const std::string& room_id) const { return mirror_.local_id_of(room_id); }
@@ -143,6 +145,7 @@ class SyncEngine {
   std::set<std::string> logged_kinds_;
 
   RoomLedger ledger_;
+  mutable std::optional<std::pair<std::uint64_t, protocol::Layout>> target_;  // (ledger revision, target())
   AppMirror mirror_;
   Reconciler reconciler_;
   ChatRelay chat_;

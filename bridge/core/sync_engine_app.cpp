@@ -298,7 +298,7 @@ void SyncEngine::pump(Effects& out) {
 
 bool SyncEngine::pump_windows(Effects& out) {
   if (!cfg_.sync_layout || !mirror_.adopted() || !ledger_.has_state()) return false;
-  const Layout t = target();
+  const Layout& t = target();  // nothing below changes the ledger
   while (auto step = reconciler_.next_step(t, mirror_)) {
     if (auto* cmd = std::get_if<WindowCommand>(&*step)) {
       expect_own_event(*cmd);

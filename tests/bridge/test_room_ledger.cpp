@@ -256,3 +256,39 @@ TEST(RoomLedger, AnOldVersionIsLostTrackToo) {
   EXPECT_FALSE(l.on_remote_delta(5, nullptr).ok);
   EXPECT_FALSE(l.on_remote_delta(2, nullptr).ok);
 }
+
+// SyncEngine keeps its target layout until the ledger's revision changes
+// (docs/bridge.md): whatever the ledger is told, an unchanged revision means
+// an unchanged target_state().
+RC_GTEST_PROP(RoomLedger, TargetStateChangesOnlyWithTheRevision, ()) {
+  RoomLedger l;
+  const auto steps = *rc::gen::inRange(1, 40);
+  for (int i = 0; i < steps; ++i) {
+    const auto before = l.target_state();
+    const auto rev = l.revision();
+    switch (*rc::gen::inRange(0, 7)) {
+      case 0: {
+        RoomState s;
+        for (int k = *rc::gen::inRange(0, 3); k > 0; --k) {
+          const Json d = *gen_nonempty_delta();
+          protocol::apply_room_delta(s, &d);
+        }
+        for (auto& d : l.on_state_sync(s)) l.on_sent(std::move(d));
+        break;
+      }
+      case 1: l.on_sent(*gen_nonempty_delta()); break;
+      case 2: l.on_offline(*gen_nonempty_delta()); break;
+      case 3: l.on_pong(); break;
+      case 4: {
+        if (!l.confirmed()) break;
+        const auto gap = *rc::gen::inRange<std::size_t>(0, l.pending() + 1);
+        const Json d = *gen_nonempty_delta();
+        RC_ASSERT(l.on_remote_delta(l.confirmed()->version + 1 + static_cast<std::int64_t>(gap), &d).ok);
+        break;
+      }
+      case 5: l.on_connection_lost(); break;
+      default: l.forget_local(); break;
+    }
+    if (l.revision() == rev) RC_ASSERT(l.target_state() == before);
+  }
+}

@@ -401,6 +401,123 @@ TEST(IpcGetState, HostileInputIsTypedError) {
   EXPECT_EQ(code(std::string(100 * 1024, 'x')), Errc::not_json);
 }
 
+// parse_get_state reads the app's own form in one pass and leaves anything
+// else to the JSON path; where the fast reader answers, both must agree, and
+// on any text parse_get_state answers as the JSON path does.
+namespace {
+
+void agrees_with_json_path(const std::string& line) {
+  const auto fast = ipc::parse_get_state_app_form(line);
+  const auto json = ipc::parse_get_state_json(line);
+  const auto both = ipc::parse_get_state(line);
+  if (fast) {
+    RC_ASSERT(json.ok());
+    RC_ASSERT(*fast == *json);
+  }
+  RC_ASSERT(both.ok() == json.ok());
+  if (json.ok()) RC_ASSERT(*both == *json);
+  else RC_ASSERT(both.error().code == json.error().code);
+}
+
+// The app's reply with every string cut to ASCII (which the fast reader
+// takes), then up to four edits from bytes that matter to JSON.
+rc::Gen<std::string> gen_edited_app_form() {
+  return rc::gen::exec([] {
+    ipc::AppState st = *gen_app_state();
+    auto ascii = [](std::string& t) {
+      for (auto& c : t)
+        if (static_cast<unsigned char>(c) >= 0x80) c = 'x';
+    };
+    for (auto& w : st.windows) {
+      ascii(w.title);
+      if (w.path) ascii(*w.path);
+    }
+    for (auto& e : st.chat_log) {
+      ascii(e.sender);
+      ascii(e.text);
+    }
+    std::string line = ipc::format_get_state(st);
+    const std::string bytes("\"\\{}[],:-+.eE0123456789 \t\n\r\0\x01\x7f\x80\xc3\xa9nulltruefalse", 46);
+    for (int edits = *rc::gen::inRange(0, 5); edits > 0 && !line.empty(); --edits) {
+      const auto at = *rc::gen::inRange<std::size_t>(0, line.size());
+      const char b = bytes[*rc::gen::inRange<std::size_t>(0, bytes.size())];
+      switch (*rc::gen::inRange(0, 4)) {
+        case 0: line[at] = b; break;
+        case 1: line.insert(line.begin() + static_cast<std::ptrdiff_t>(at), b); break;
+        case 2: line.erase(at, *rc::gen::inRange<std::size_t>(1, 8)); break;
+        default: line.resize(at); break;
+      }
+    }
+    return line;
+  });
+}
+
+}  // namespace
+
+RC_GTEST_PROP(IpcGetState, AppFormReaderAgreesWithTheJsonPathOnEditedReplies, ()) {
+  const std::string line = *gen_edited_app_form();
+  RC_CLASSIFY(ipc::parse_get_state_app_form(line).has_value(), "read by the fast reader");
+  agrees_with_json_path(line);
+}
+
+RC_GTEST_PROP(IpcGetState, AppFormReaderAgreesWithTheJsonPathOnFormattedStates, ()) {
+  const std::string line = ipc::format_get_state(*gen_app_state());
+  agrees_with_json_path(line);
+}
+
+RC_GTEST_PROP(IpcGetState, AppFormReaderAgreesWithTheJsonPathOnArbitraryBytes, ()) {
+  agrees_with_json_path(*gen_bytes());
+}
+
+TEST(IpcGetState, AppFormReaderTakesTheAppsOwnForm) {
+  ipc::AppState s;
+  s.windows.push_back({"w1", "verse", -2147483647 - 1, 2147483647, 0, -7, 3, true, "a\"b\\c/d {}[],:", "/p \"q\""});
+  s.windows.push_back({"w22", "text_view", 10, 0, 1, 1, 0, false, "", std::nullopt});
+  s.chat_log.push_back({9007199254740993, "me", "hi \\ there"});
+  const auto line = ipc::format_get_state(s);
+  ASSERT_EQ(ipc::parse_get_state_app_form(line), s);
+  ASSERT_EQ(ipc::parse_get_state_app_form(line.substr(0, line.size() - 1) + "\r\n"), s);
+  EXPECT_EQ(ipc::parse_get_state_app_form("{\"windows\":[],\"chat_log\":[]}"), ipc::AppState{});
+}
+
+TEST(IpcGetState, AppFormReaderLeavesEverythingElseToTheJsonPath) {
+  const std::string head = R"({"windows":[{"id":"w1","type":"verse","x":)";
+  const std::string tail = R"(,"y":0,"w":1,"h":1,"z":0,"focused":false,"title":"t"}],"chat_log":[]})";
+  ASSERT_TRUE(ipc::parse_get_state_app_form(head + "5" + tail).has_value());
+  // Valid JSON, and the same state, but not the app's exact form.
+  for (const char* x : {"05", "-0", "5.0", "5e0", " 5", "2147483648", "-2147483649", "99999999999999999999"}) {
+    EXPECT_FALSE(ipc::parse_get_state_app_form(head + x + tail).has_value()) << x;
+    agrees_with_json_path(head + x + tail);
+  }
+  for (const std::string& line : {
+           std::string(R"({"windows":[],"chat_log":[]} )"),
+           std::string(R"({ "windows":[],"chat_log":[]})"),
+           std::string(R"({"chat_log":[],"windows":[]})"),
+           std::string(R"({"windows":[]})"),
+           std::string(R"({"windows":[],"chat_log":[],"extra":1})"),
+           std::string(R"({"windows":[{"id":"w1","type":"verse","x":0,"y":0,"w":1,"h":1,"z":0,"focused":false,"title":"t","path":null}],"chat_log":[]})"),
+           std::string(R"({"windows":[{"id":"w1","type":"verse","x":0,"y":0,"w":1,"h":1,"z":0,"title":"t"}],"chat_log":[]})"),
+           std::string(R"({"windows":[{"id":"w1","type":"verse","x":0,"y":0,"w":1,"h":1,"z":0,"focused":false,"title":"a\nb"}],"chat_log":[]})"),
+           std::string(R"({"windows":[{"id":"w1","type":"verse","x":0,"y":0,"w":1,"h":1,"z":0,"focused":false,"title":"\u0041"}],"chat_log":[]})"),
+           std::string("{\"windows\":[{\"id\":\"w1\",\"type\":\"verse\",\"x\":0,\"y\":0,\"w\":1,\"h\":1,\"z\":0,\"focused\":false,\"title\":\"\xc3\xa9\"}],\"chat_log\":[]}"),
+           std::string("{\"windows\":[{\"id\":\"w1\",\"type\":\"verse\",\"x\":0,\"y\":0,\"w\":1,\"h\":1,\"z\":0,\"focused\":false,\"title\":\"a\tb\"}],\"chat_log\":[]}"),
+           std::string(R"({"windows":[],"chat_log":[]})" "\n\n"),
+       }) {
+    EXPECT_FALSE(ipc::parse_get_state_app_form(line).has_value()) << line;
+    agrees_with_json_path(line);
+  }
+  // More windows than max_windows: the JSON path's too_large, not a fast read.
+  ipc::AppState many;
+  many.windows.assign(4097, ipc::AppWindow{"w1", "verse", 0, 0, 1, 1, 0, false, "", std::nullopt});
+  const auto line = ipc::format_get_state(many);
+  EXPECT_FALSE(ipc::parse_get_state_app_form(line).has_value());
+  auto r = ipc::parse_get_state(line);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::too_large);
+  many.windows.resize(4096);
+  EXPECT_TRUE(ipc::parse_get_state_app_form(ipc::format_get_state(many)).has_value());
+}
+
 // --- events -----------------------------------------------------------------
 
 TEST(IpcEvents, ParsesTheSpecLines) {

@@ -2,7 +2,10 @@
 // sync requirements checked over many seeds with faults.
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 #include "sim/acceptance.hpp"
+#include "sim/seed_runner.hpp"
 #include "sim/simulator.hpp"
 
 using wibwob::sim::Ms;
@@ -215,4 +218,44 @@ TEST(SimulatorDesktopActions, OffMeansNone) {
   const auto r = run_simulation(c);
   EXPECT_TRUE(r.converged) << r.failure;
   EXPECT_EQ(r.assistant_actions + r.drags, 0u);
+}
+
+// wibwob-sim --jobs: seeds on several threads come back in seed order, each
+// the same run as alone on one thread (ctest wibwob_sim_jobs_match checks the
+// binary's output too).
+TEST(SeedRunner, HandsEverySeedBackInOrderAsTheSameRunWhateverTheJobs) {
+  SimConfig c = base();
+  c.active = Ms(3000);
+  std::vector<wibwob::sim::SimReport> alone;
+  for (std::uint64_t s = 7; s < 7 + 13; ++s) {
+    c.seed = s;
+    alone.push_back(run_simulation(c));
+  }
+  for (unsigned jobs : {1u, 3u, 0u}) {
+    std::vector<wibwob::sim::SeedRun> got;
+    wibwob::sim::run_seeds(c, 7, 13, jobs, true, [&](wibwob::sim::SeedRun&& r) { got.push_back(std::move(r)); });
+    ASSERT_EQ(got.size(), alone.size()) << jobs << " jobs";
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].report.seed, 7 + i) << jobs << " jobs";
+      EXPECT_EQ(got[i].report.trace_hash, alone[i].trace_hash) << "seed " << 7 + i << ", " << jobs << " jobs";
+      EXPECT_EQ(got[i].report.failure, alone[i].failure);
+      EXPECT_EQ(got[i].report.settled_after, alone[i].settled_after);
+      EXPECT_EQ(got[i].report.actions, alone[i].actions);
+      EXPECT_FALSE(got[i].progress.empty());  // the phase lines, kept when asked
+    }
+  }
+  EXPECT_EQ(wibwob::sim::resolve_jobs(8, 3), 3u);
+  EXPECT_GE(wibwob::sim::resolve_jobs(0, 100), 1u);
+}
+
+TEST(SeedRunner, AnExceptionInTheCallerStopsTheThreadsAndComesBack) {
+  SimConfig c = base();
+  c.active = Ms(1000);
+  std::uint64_t seen = 0;
+  EXPECT_THROW(wibwob::sim::run_seeds(c, 1, 40, 2, false,
+                                      [&](wibwob::sim::SeedRun&&) {
+                                        if (++seen == 3) throw std::runtime_error("stop");
+                                      }),
+               std::runtime_error);
+  EXPECT_EQ(seen, 3u);
 }

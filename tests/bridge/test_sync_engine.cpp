@@ -246,18 +246,26 @@ TEST(SyncEngine, RemoteDeltasAreAppliedAndOwnDeltasFillVersionGaps) {
   EXPECT_TRUE(h.engine.idle());
 }
 
-TEST(SyncEngine, PongFoldsOwnDeltasIntoConfirmed) {
+// The pong after our add proves the server sequenced it (version 11). A peer
+// then removes the window at version 12, and our connection drops before
+// that broadcast reaches us. The fresh state at 12 no longer has the window:
+// the app must close it, and our add must not be sent again (it would bring
+// back a window a peer removed after seeing it).
+TEST(SyncEngine, APongProvesOurAddSoAPeersLaterRemoveIsNotUndoneAfterAReconnect) {
   Harness h;
-  ASSERT_TRUE(h.app->open(spec("verse", 1, 1, 30, 10)).ok());
+  auto id = h.app->open(spec("verse", 1, 1, 30, 10));
+  ASSERT_TRUE(id.ok());
   h.start();
   h.open_room(Json{{"windows", Json::object()}, {"version", 10}});
-  EXPECT_EQ(h.engine.pending_deltas(), 1u);
+  ASSERT_EQ(h.deltas().size(), 1u);  // our add
   h.deliver(Json{{"type", "pong"}, {"ts", 1}});
-  EXPECT_EQ(h.engine.pending_deltas(), 0u);
-  EXPECT_EQ(h.engine.confirmed_version(), 11);
-  // The next remote delta follows directly: no gap left to fill.
-  h.deliver(remote_delta(Json{{"remove", {"nothing"}}}, 12));
-  EXPECT_EQ(h.closes, 0);
+  h.feed(h.engine.on_room_closed(h.now));
+  h.advance(Ms(3000));  // the backoff asks to reconnect
+  ASSERT_GE(h.connects, 2);
+  h.open_room(Json{{"windows", Json::object()}, {"version", 12}});
+  h.advance(Ms(1000));
+  EXPECT_EQ(h.deltas().size(), 1u) << h.deltas().back().dump();
+  EXPECT_EQ(h.app->desktop().find(*id), nullptr);  // closed, as on every other desktop
 }
 
 TEST(SyncEngine, ImpossibleVersionGapForcesAResync) {

@@ -8,9 +8,7 @@
 #include <cstring>
 #include <limits>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include "protocol/sha256.hpp"
 
 namespace wibwob::protocol::ipc {
 
@@ -472,19 +470,12 @@ Result<EventLine> parse_event_line(std::string_view line) {
 // --- authentication ---------------------------------------------------------
 
 std::string hmac_sha256_hex(std::string_view secret, std::string_view nonce) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int len = 0;
-  // HMAC() with an empty key needs a non-null pointer on some OpenSSL builds.
-  static const unsigned char empty_key = 0;
-  const void* key = secret.empty() ? static_cast<const void*>(&empty_key) : static_cast<const void*>(secret.data());
-  const auto* msg = reinterpret_cast<const unsigned char*>(nonce.data());
-  if (HMAC(EVP_sha256(), key, static_cast<int>(secret.size()), msg, nonce.size(), mac.data(), &len) == nullptr)
-    return {};
+  const Sha256Digest mac = hmac_sha256(secret, nonce);
   std::string hex;
-  hex.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += hex_lower[mac[i] >> 4];
-    hex += hex_lower[mac[i] & 0xF];
+  hex.reserve(mac.size() * 2);
+  for (const std::uint8_t b : mac) {
+    hex += hex_lower[b >> 4];
+    hex += hex_lower[b & 0xF];
   }
   return hex;
 }
@@ -542,8 +533,11 @@ bool verify_auth(std::string_view auth_line, std::string_view secret, std::strin
   if (!got) return false;
   const std::string want = hmac_sha256_hex(secret, nonce);
   if (want.empty() || got->size() != want.size()) return false;
-  // Constant time: the comparison must not leak how many characters matched.
-  return CRYPTO_memcmp(got->data(), want.data(), want.size()) == 0;
+  // Constant time: the comparison must not leak how many characters matched
+  // (every character is compared; no early exit).
+  unsigned diff = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) diff |= static_cast<unsigned char>((*got)[i] ^ want[i]);
+  return diff == 0;
 }
 
 std::string format_auth_ok() { return "{\"type\":\"auth_ok\"}\n"; }

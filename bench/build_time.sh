@@ -30,8 +30,9 @@ shift || true
 
 rm -rf "$dir"
 mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
 export CCACHE_DISABLE=1
-export WIBWOB_TIME_LOG=$PWD/$dir/compile-times.log
+export WIBWOB_TIME_LOG=$dir/compile-times.log
 launcher=$PWD/bench/build_time.sh
 jobs=$(nproc)
 report=$dir/build-time.txt

@@ -17,6 +17,16 @@ wibwob_require(nlohmann_json nlohmann-json3-dev 3.11)
 wibwob_require(yaml-cpp libyaml-cpp-dev)
 wibwob_require(CLI11 libcli11-dev)
 wibwob_require(spdlog libspdlog-dev)
+# Nettle (HMAC-SHA256 for the IPC's auth, protocol/ipc.cpp) ships no CMake
+# config: found through pkg-config (find_package(PkgConfig)).
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(NETTLE QUIET IMPORTED_TARGET nettle)
+endif()
+if(NOT TARGET PkgConfig::NETTLE)
+  message(FATAL_ERROR "Missing dependency nettle. Install the Debian packages: apt-get install nettle-dev pkg-config\n"
+                      "(or run scripts/setup.sh, which installs everything this project needs)")
+endif()
 find_package(Threads REQUIRED)
 if(WIBWOB_BUILD_TESTS)
   wibwob_require(GTest libgtest-dev)

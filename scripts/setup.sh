@@ -14,7 +14,8 @@ packages=(
   libboost1.81-dev                     # Asio, Beast (headers)
   libboost-url1.81-dev                 # Boost.URL
   libboost-system1.81-dev              # Boost.System (CMake config for Asio)
-  libssl-dev openssl                   # TLS, HMAC; openssl CLI makes test certificates
+  libssl-dev openssl                   # TLS; openssl CLI makes test certificates
+  nettle-dev pkg-config                # HMAC-SHA256 for the IPC's auth
   nlohmann-json3-dev                   # JSON
   libyaml-cpp-dev                      # room files
   libcli11-dev                         # command-line flags

@@ -18,7 +18,11 @@
 // Private to bridge/io: included by room_session.cpp only.
 #pragma once
 
+#include <charconv>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <system_error>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -93,10 +97,16 @@ class RoomConnection {
   }
 
   asio::awaitable<void> open_or_throw(const std::string& pk) {
-    asio::ip::tcp::resolver resolver(ws_.get_executor());
-    auto results = co_await resolver.async_resolve(cfg_.endpoint.host, cfg_.endpoint.port, asio::use_awaitable);
     auto& tcp = beast::get_lowest_layer(ws_);
-    co_await tcp.async_connect(results, asio::use_awaitable);
+    if (auto literal = address_literal()) {
+      // An address needs no resolver: Asio resolves on a helper thread that
+      // then lives as long as the io_context (docs/bench-bridge.md).
+      co_await tcp.async_connect(*literal, asio::use_awaitable);
+    } else {
+      asio::ip::tcp::resolver resolver(ws_.get_executor());
+      auto results = co_await resolver.async_resolve(cfg_.endpoint.host, cfg_.endpoint.port, asio::use_awaitable);
+      co_await tcp.async_connect(results, asio::use_awaitable);
+    }
     // Small frames (a delta, then its ping) must not wait for Nagle's
     // algorithm and the peer's delayed ACK: that costs ~40 ms per change.
     tcp.socket().set_option(asio::ip::tcp::no_delay(true));
@@ -111,6 +121,17 @@ class RoomConnection {
     ws_.read_message_max(cfg_.max_frame_bytes);
     const std::string target = cfg_.endpoint.target_prefix + "?_pk=" + pk;
     co_await ws_.async_handshake(cfg_.endpoint.host + ":" + cfg_.endpoint.port, target, asio::use_awaitable);
+  }
+
+  // The endpoint when the host is an IP address and the port a number.
+  std::optional<asio::ip::tcp::endpoint> address_literal() const {
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(cfg_.endpoint.host, ec);
+    const std::string& p = cfg_.endpoint.port;
+    std::uint16_t port = 0;
+    const auto [end, err] = std::from_chars(p.data(), p.data() + p.size(), port);
+    if (ec || err != std::errc{} || end != p.data() + p.size() || port == 0) return std::nullopt;
+    return asio::ip::tcp::endpoint(address, port);
   }
 
   asio::awaitable<void> tls_handshake() {

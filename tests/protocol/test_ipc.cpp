@@ -581,6 +581,17 @@ TEST(IpcAuth, HmacKnownVectors) {
   EXPECT_EQ(ipc::hmac_sha256_hex("key", "The quick brown fox jumps over the lazy dog"),
             "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
   EXPECT_EQ(ipc::hmac_sha256_hex("", "").size(), 64u);
+  // RFC 4231, test cases 2, 3, 6 and 7 (keys longer than a block are hashed first).
+  EXPECT_EQ(ipc::hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(ipc::hmac_sha256_hex(std::string(20, '\xaa'), std::string(50, '\xdd')),
+            "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
+  EXPECT_EQ(ipc::hmac_sha256_hex(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First"),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(ipc::hmac_sha256_hex(std::string(131, '\xaa'),
+                                 "This is a test using a larger than block-size key and a larger than block-size data. "
+                                 "The key needs to be hashed before being used by the HMAC algorithm."),
+            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
 }
 
 TEST(IpcAuth, ChallengeAnswerVerify) {

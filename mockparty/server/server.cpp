@@ -30,6 +30,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mockparty/server/mute_stream.hpp"
+#include "net/cancellation.hpp"
 #include "protocol/ipc.hpp"
 
 namespace wibwob::mockparty {
@@ -337,7 +338,7 @@ awaitable<void> Server::serve(tcp::socket socket) {
 Server::Server(asio::io_context& io, ServerConfig config)
     : io_(io), config_(std::move(config)), core_(config_.core), acceptor_(io),
       control_(io, [this](const Json& req) { return ops_.run(req); }, [this](int code) { stop(code); }),
-      resume_timer_(io) {
+      listener_(io.get_executor()) {
   add_observation_ops(ops_);
   add_fault_ops(ops_);
 }
@@ -401,20 +402,23 @@ protocol::Result<void> Server::open_listener() {
   }
   port_ = acceptor_.local_endpoint().port();
   paused_ = false;
-  asio::co_spawn(io_, accept_loop(++accept_generation_), log_exceptions("mockparty accept"));
+  listener_.spawn(accept_loop(), "mockparty accept");
   return {};
 }
 
-awaitable<void> Server::accept_loop(std::uint64_t generation) {
-  while (!stopped_ && generation == accept_generation_ && acceptor_.is_open()) {
+// Runs in listener_ until a pause or stop() cancels it (the acceptor is then
+// closed too). A connection that completed its accept just before that is
+// closed at the checkpoint, as a closed listener's backlog is.
+awaitable<void> Server::accept_loop() {
+  for (;;) {
     auto [ec, sock] = co_await acceptor_.async_accept(asio::as_tuple(use_awaitable));
+    co_await net::checkpoint();
     if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor_.is_open() || generation != accept_generation_) co_return;
       // EMFILE and friends under a connection flood: back off a little
       // instead of spinning, the backlog keeps the rest.
       spdlog::warn("accept: {}", ec.message());
       asio::steady_timer t(io_, std::chrono::milliseconds(10));
-      co_await t.async_wait(asio::as_tuple(use_awaitable));
+      co_await t.async_wait(use_awaitable);
       continue;
     }
     asio::co_spawn(io_, serve(std::move(sock)), log_exceptions("mockparty connection"));
@@ -422,27 +426,26 @@ awaitable<void> Server::accept_loop(std::uint64_t generation) {
 }
 
 void Server::pause_accepting(std::chrono::milliseconds ms) {
+  listener_.cancel();  // the accept loop, or the resume of an earlier pause
   beast::error_code ignored;
   acceptor_.close(ignored);
   paused_ = true;
-  ++accept_generation_;
-  resume_timer_.expires_after(ms);
-  resume_timer_.async_wait([this](beast::error_code ec) {
-    if (ec || stopped_) return;
-    resume_accepting();
-  });
+  listener_.spawn(resume_after(ms), "mockparty resume");
+}
+
+awaitable<void> Server::resume_after(std::chrono::milliseconds ms) {
+  asio::steady_timer t(io_, ms);
+  co_await t.async_wait(use_awaitable);  // cancelled: resumed early, paused again, or stopped
+  resume_accepting();
 }
 
 void Server::resume_accepting() {
   if (!paused_ || stopped_) return;
-  resume_timer_.cancel();
+  listener_.cancel();  // the pending resume (this very one when its time came)
   if (auto listening = open_listener(); !listening) {
     // Someone took the port meanwhile: keep trying, the contract is "same port".
     spdlog::error("resume: {}; retrying", listening.error().message);
-    resume_timer_.expires_after(std::chrono::milliseconds(50));
-    resume_timer_.async_wait([this](beast::error_code ec) {
-      if (!ec && !stopped_) resume_accepting();
-    });
+    listener_.spawn(resume_after(std::chrono::milliseconds(50)), "mockparty resume");
   }
 }
 
@@ -451,7 +454,7 @@ void Server::stop(int code) {
   stopped_ = true;
   beast::error_code ignored;
   acceptor_.close(ignored);
-  resume_timer_.cancel();
+  listener_.cancel();
   control_.close(/*unlink_file=*/true);
   for (int fd : *handshaking_) ::shutdown(fd, SHUT_RDWR);
   auto conns = conns_;  // abort() may re-enter and erase

@@ -22,9 +22,10 @@
 // but size-bounded queue (a client that stops reading past
 // `max_queue_bytes` is disconnected). Timeouts: TLS handshake and HTTP
 // request `handshake_timeout`; then Beast's server defaults (idle 300 s with
-// keep-alive pings). stop() closes the listener, every connection and every
-// timer, and shuts down the sockets still in their TLS/HTTP phase, so run()
-// returns on its own.
+// keep-alive pings). stop() closes the listener, cancels the listener's scope
+// (the accept loop or a pause's pending resume), closes every connection and
+// shuts down the sockets still in their TLS/HTTP phase, so run() returns on
+// its own.
 #pragma once
 
 #include <chrono>
@@ -50,6 +51,7 @@
 #include "fixture/control_ops.hpp"
 #include "mockparty/server/message_log.hpp"
 #include "mockparty/server/state_store.hpp"
+#include "net/scope.hpp"
 
 namespace wibwob::mockparty {
 
@@ -98,6 +100,10 @@ class Server {
 
   PartyCore& core() { return core_; }
   std::size_t connection_count() const { return conns_.size(); }
+  // The listener's coroutines: the accept loop, or a pause's pending resume;
+  // cancelled ones count until they have unwound (for tests: never more
+  // than one once the io_context has run).
+  std::size_t listener_tasks() const { return listener_.running(); }
 
   // --- used by connections (server.cpp) ---
   void execute(Effects effects);
@@ -123,8 +129,9 @@ class Server {
   protocol::Result<void> open_listener();
   void pause_accepting(std::chrono::milliseconds ms);
   void resume_accepting();
+  asio::awaitable<void> resume_after(std::chrono::milliseconds ms);
   asio::awaitable<void> serve(tcp::socket socket);
-  asio::awaitable<void> accept_loop(std::uint64_t generation);
+  asio::awaitable<void> accept_loop();
   int drop(const std::string* room, std::optional<std::uint16_t> code);
   void ensure_room_loaded(const std::string& room);
 
@@ -137,9 +144,11 @@ class Server {
   tcp::acceptor acceptor_;
   fixture::ControlOps ops_;
   fixture::ControlChannel control_;
-  asio::steady_timer resume_timer_;
+  // The listener's scope: the one accept loop while accepting, the one
+  // pending resume while paused. Pausing, resuming and stop() cancel it and
+  // start what comes next; nothing counts generations.
+  net::Scope listener_;
   std::uint16_t port_ = 0;
-  std::uint64_t accept_generation_ = 0;
   bool paused_ = false;
   bool stopped_ = false;
   bool refuse_upgrades_ = false;

@@ -149,4 +149,75 @@ TEST_F(ChannelFixture, ALiveSocketIsNotTakenOver) {
   EXPECT_NE(opened.error().message.find("another server is live"), std::string::npos) << opened.error().message;
 }
 
+// The channel's coroutines run in its own scope: destroying it cancels them,
+// and they unwind without touching the channel or calling the handler again,
+// while the io_context runs on (ASan reports any use after free). Without
+// the scope (sessions that check nothing after their awaits) the session
+// below would resume on the freed channel.
+TEST(FixtureControlChannel, DestroyedWithAClientInTheMiddleOfARequest) {
+  wibwob::test::TempDir dir;
+  const std::string path = dir / "ctl.sock";
+  asio::io_context io;
+  const ControlOps ops = sample_ops();
+  int handled = 0;
+  auto channel = std::make_unique<ControlChannel>(io, [&](const Json& r) {
+    ++handled;
+    return ops.run(r);
+  }, [](int) {});
+  ASSERT_TRUE(channel->open(path).ok());
+  auto client = wibwob::test::spawn_pending(io, converse(path, "{\"op\":\"ping\"}\n{\"op\":", 2));
+  ASSERT_TRUE(wibwob::test::run_until(io, [&] { return handled == 1; }));
+  wibwob::test::run_for(io, 20ms);  // the session now waits for the rest of its second line
+  channel.reset();
+  ASSERT_TRUE(wibwob::test::run_until(io, [&] { return client->done; }));
+  ASSERT_FALSE(client->error);
+  EXPECT_EQ(*client->value, "{\"ok\":true}\n");  // then EOF: the session ended with the channel
+  wibwob::test::run_for(io, 20ms);
+  EXPECT_EQ(handled, 1);
+}
+
+// The owner goes away while answering (its handler destroys the channel):
+// the reply is not written, and the line already read after it is never
+// handled: the cancelled session ends at its next await.
+TEST(FixtureControlChannel, DestroyedByItsOwnHandler) {
+  wibwob::test::TempDir dir;
+  const std::string path = dir / "ctl.sock";
+  asio::io_context io;
+  std::unique_ptr<ControlChannel> channel;
+  int handled = 0;
+  channel = std::make_unique<ControlChannel>(io, [&](const Json&) -> Reply {
+    ++handled;
+    channel.reset();
+    return wibwob::fixture::ok();
+  }, [](int) {});
+  ASSERT_TRUE(channel->open(path).ok());
+  const std::string got =
+      wibwob::test::await(io, converse(path, "{\"op\":\"ping\"}\n{\"op\":\"ping\"}\n", 2));
+  EXPECT_EQ(got, "");
+  wibwob::test::run_for(io, 20ms);
+  EXPECT_EQ(handled, 1);
+  EXPECT_EQ(channel, nullptr);
+}
+
+// close() ends the accept loop and every session at once; the channel can
+// be opened again on the same path.
+TEST(FixtureControlChannel, CloseEndsEverySessionAndTheChannelOpensAgain) {
+  wibwob::test::TempDir dir;
+  const std::string path = dir / "ctl.sock";
+  asio::io_context io;
+  const ControlOps ops = sample_ops();
+  ControlChannel channel(io, [&](const Json& r) { return ops.run(r); }, [](int) {});
+  ASSERT_TRUE(channel.open(path).ok());
+  auto idle = wibwob::test::spawn_pending(io, converse(path, "", 1));
+  wibwob::test::run_for(io, 20ms);
+  channel.close(true);
+  ASSERT_TRUE(wibwob::test::run_until(io, [&] { return idle->done; }));
+  EXPECT_EQ(*idle->value, "");
+  EXPECT_FALSE(channel.is_open());
+  ASSERT_TRUE(channel.open(path).ok());
+  EXPECT_EQ(wibwob::test::await(io, converse(path, "{\"op\":\"ping\"}\n", 1)), "{\"ok\":true}\n");
+  channel.close(true);
+  wibwob::test::run_for(io, 20ms);
+}
+
 }  // namespace

@@ -435,6 +435,54 @@ TEST_F(MockpartyServer, ResumeAcceptEarly) {
   });
 }
 
+// Pausing and resuming cancels the listener's coroutine and starts the next
+// one; no stale accept loop survives to accept on the reopened listener.
+// Cycled quickly (no io between them) while a client connects: exactly one
+// accept loop afterwards, and the client is served once it gets in.
+TEST_F(MockpartyServer, QuickPauseResumeCyclesLeaveExactlyOneAcceptLoop) {
+  start();
+  const auto port = server->port();
+  EXPECT_EQ(server->listener_tasks(), 1u);
+  run([&]() -> awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    // A connect that is in the backlog when the loop next accepts: the
+    // accept completes at once and races the pause below.
+    tcp::socket early(ex);
+    early.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    for (int round = 0; round < 5; ++round) {
+      for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(server->control(Json{{"op", "pause_accept"}, {"ms", 600000}})["ok"], true);
+        EXPECT_EQ(server->control(Json{{"op", "resume_accept"}})["accepting"], true);
+      }
+      asio::steady_timer t(ex, 5ms);  // let the cancelled loops unwind between rounds
+      co_await t.async_wait(use_awaitable);
+    }
+    EXPECT_EQ(server->listener_tasks(), 1u);
+    // A client still gets in, on the same port, and is served.
+    std::unique_ptr<Ws> c;
+    while (!c) {
+      auto [cec, ws] = co_await asio::co_spawn(ex, connect(port, "/party/r?_pk=c"), asio::as_tuple(use_awaitable));
+      if (!cec) {
+        c = std::move(ws);
+      } else {
+        asio::steady_timer t(ex, 20ms);  // retry pacing, not a wait for an event
+        co_await t.async_wait(use_awaitable);
+      }
+    }
+    EXPECT_EQ((co_await recv(*c))["type"], "state_sync");
+    EXPECT_EQ(server->listener_tasks(), 1u);
+    // A pause leaves one task (its pending resume), a stop none.
+    server->control(Json{{"op", "pause_accept"}, {"ms", 600000}});
+    asio::steady_timer t(ex, 5ms);
+    co_await t.async_wait(use_awaitable);
+    EXPECT_EQ(server->listener_tasks(), 1u);
+    EXPECT_EQ(server->control(Json{{"op", "status"}})["accepting"], false);
+  });
+  server->stop();
+  test::run_for(io, 20ms);
+  EXPECT_EQ(server->listener_tasks(), 0u);
+}
+
 TEST_F(MockpartyServer, DelayDelivery) {
   start();
   run([&]() -> awaitable<void> {

@@ -69,6 +69,15 @@ void ChatLedger::delivered(int inst, const std::string& text) {
   c->second = Down::engine;
 }
 
+void ChatLedger::dropped_over_rate(int inst, const std::string& text) {
+  Line* l = find(text);
+  if (!l) return;
+  auto c = l->copies.find(inst);
+  if (c == l->copies.end() || c->second != Down::engine) return;
+  c->second = Down::lost;
+  ++counts_.over_rate;
+}
+
 void ChatLedger::shown(int inst, const std::string& text, bool ok) {
   Line* l = find(text);
   if (!l) return fail("i" + std::to_string(inst) + "'s app was given a chat line nobody typed: '" + text + "'");

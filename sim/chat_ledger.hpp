@@ -41,6 +41,9 @@ class ChatLedger {
   void at_server(const std::string& text, const std::vector<int>& recipients);
   // The relayed frame reached the recipient's bridge.
   void delivered(int inst, const std::string& text);
+  // The recipient's bridge dropped the line it was given: over its chat
+  // rate bound (--max-chat-per-second; a burst, e.g. after a long outage).
+  void dropped_over_rate(int inst, const std::string& text);
   // The recipient's app answered room_chat_receive for this line.
   void shown(int inst, const std::string& text, bool ok);
   void bridge_restarted(int inst);

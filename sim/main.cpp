@@ -31,6 +31,7 @@ void add_chat(wibwob::sim::ChatCounts& a, const wibwob::sim::ChatCounts& b) {
   a.lost_app_crash += b.lost_app_crash;
   a.lost_bridge_restart += b.lost_bridge_restart;
   a.lost_in_drop += b.lost_in_drop;
+  a.over_rate += b.over_rate;
 }
 
 std::string describe(const wibwob::sim::ChatCounts& c) {
@@ -39,13 +40,54 @@ std::string describe(const wibwob::sim::ChatCounts& c) {
          "docs/bridge.md): " + std::to_string(c.missed_offline) + " relayed while the recipient was offline, " +
          std::to_string(c.lost_in_drop) + " lost in a connection drop, " + std::to_string(c.lost_bridge_restart) +
          " held by a restarted bridge, " + std::to_string(c.lost_app_crash) + " queued in a crashed app, " +
-         std::to_string(c.refused_by_app) + " refused by an app";
+         std::to_string(c.refused_by_app) + " refused by an app, " + std::to_string(c.over_rate) +
+         " over a recipient's chat rate bound";
+}
+
+void add_reconnects(wibwob::sim::ReconnectCounts& a, const wibwob::sim::ReconnectCounts& b) {
+  a.long_outages += b.long_outages;
+  a.syncs += b.syncs;
+  a.sync_deltas += b.sync_deltas;
+  a.sync_deltas_peak = std::max(a.sync_deltas_peak, b.sync_deltas_peak);
+  a.resent_deltas += b.resent_deltas;
+  a.resent_entries += b.resent_entries;
+  a.resent_entries_peak = std::max(a.resent_entries_peak, b.resent_entries_peak);
+  a.offline_changes += b.offline_changes;
+  a.offline_peak = std::max(a.offline_peak, b.offline_peak);
+  a.unproven_windows += b.unproven_windows;
+  a.unproven_dropped += b.unproven_dropped;
+  a.came_back += b.came_back;
+  a.oracle_writes += b.oracle_writes;
+  a.oracle_relanded += b.oracle_relanded;
+  a.oracle_never_landed += b.oracle_never_landed;
+  a.oracle_lost_with_bridge += b.oracle_lost_with_bridge;
+}
+
+// Several lines: what (re)joins sent, offline work, unproven writes, windows
+// that came back, and what the write oracle followed.
+std::string describe(const wibwob::sim::ReconnectCounts& r) {
+  auto n = [](std::uint64_t v) { return std::to_string(v); };
+  return n(r.syncs) + " state_syncs (joins and rejoins) were answered with " + n(r.sync_deltas) + " deltas (at most " +
+         n(r.sync_deltas_peak) + " to one); " + n(r.resent_deltas) +
+         " of them carried re-sent and offline changes, folded to " + n(r.resent_entries) + " window entries (at most " +
+         n(r.resent_entries_peak) + " to one state_sync)\n" +
+         "  offline: " + n(r.offline_changes) + " local changes seen while not synced, held as at most " +
+         n(r.offline_peak) + " windows by one bridge; " + n(r.long_outages) + " long outages\n" +
+         "  unproven: " + n(r.unproven_windows) +  " windows had writes sent without proof at a state_sync; " +
+         n(r.unproven_dropped) + " of them not re-sent (the room showed a later write)\n" +
+         "  came back: " + n(r.came_back) +
+         " removed windows re-added by a late write (a re-sent add, a move sequenced after the removal), removed "
+         "again by their remover\n" +
+         "  write oracle: " + n(r.oracle_writes) + " writes followed through the room, " + n(r.oracle_relanded) +
+         " sequenced again, " + n(r.oracle_never_landed) + " sent but never arrived, " + n(r.oracle_lost_with_bridge) +
+         " held by a bridge that restarted";
 }
 
 struct SeedTotals {
   std::uint64_t ok = 0, failed = 0, actions = 0, faults = 0, deltas = 0, reused_id_opens = 0;
   std::int64_t worst_settle = 0;
   wibwob::sim::ChatCounts chat;
+  wibwob::sim::ReconnectCounts reconnects;
   void add(const wibwob::sim::SimReport& r) {
     ++(r.converged ? ok : failed);
     actions += r.actions;
@@ -53,6 +95,7 @@ struct SeedTotals {
     deltas += r.deltas_sent;
     reused_id_opens += r.opened_over_reused_id;
     add_chat(chat, r.chat);
+    add_reconnects(reconnects, r.reconnects);
     worst_settle = std::max<std::int64_t>(worst_settle, r.settled_after.count());
   }
 };
@@ -144,7 +187,13 @@ void print_totals(const wibwob::sim::SimConfig& c, const SeedTotals& t, const st
                 {"faults", std::to_string(t.faults)}, {"deltas", std::to_string(t.deltas)},
                 {"slowest_settle_ms", std::to_string(t.worst_settle)}, {"wall_s", std::to_string(k.wall_s)},
                 {"cpu_s", std::to_string(k.cpu_s)}, {"virtual_s", std::to_string(k.virtual_s)},
-                {"rate_x", rate}, {"jobs", std::to_string(k.jobs)}});
+                {"rate_x", rate}, {"jobs", std::to_string(k.jobs)},
+                {"syncs", std::to_string(t.reconnects.syncs)},
+                {"sync_deltas", std::to_string(t.reconnects.sync_deltas)},
+                {"sync_deltas_peak", std::to_string(t.reconnects.sync_deltas_peak)},
+                {"resent_entries_peak", std::to_string(t.reconnects.resent_entries_peak)},
+                {"offline_changes", std::to_string(t.reconnects.offline_changes)},
+                {"oracle_writes", std::to_string(t.reconnects.oracle_writes)}});
     return;
   }
   if (!settles.empty())
@@ -156,6 +205,7 @@ void print_totals(const wibwob::sim::SimConfig& c, const SeedTotals& t, const st
             << " deltas; slowest settle " << t.worst_settle << " ms virtual) in " << k.wall_s << " s, rate " << rate
             << "x (" << detail << ")\n";
   if (c.chat) std::cout << "chat: " << describe(t.chat) << "\n";
+  std::cout << "after reconnects: " << describe(t.reconnects) << "\n";
   if (t.reused_id_opens)
     std::cout << "app id-reuse quirk: " << t.reused_id_opens
               << " window(s) opened with the id of a same-type window closed since the last poll travelled as a "
@@ -286,6 +336,19 @@ int main(int argc, char** argv) {
   cli.add_option("--recovery", recovery, "AC-4's probe: one fault of this kind, then people stop")->check(CLI::IsMember({"drop", "room-restart"}));
   cli.add_option("--recovery-at-ms", recovery_at_ms, "when the --recovery fault happens")->capture_default_str();
   cli.add_option("--server-down-ms", server_down_ms, "--recovery room-restart: how long the server is gone")->capture_default_str();
+  std::int64_t long_outage_ms = c.long_outage.count();
+  cli.add_option("--long-outages", c.long_outages,
+                 "per seed, this many times one instance cannot reach the room for --long-outage-ms while a busy "
+                 "person on it keeps working")
+      ->capture_default_str()->check(CLI::Range(0, 1000));
+  cli.add_option("--long-outage-ms", long_outage_ms, "how long a long outage lasts")->capture_default_str()->check(CLI::Range(1, 3600000));
+  cli.add_option("--busy-actions-per-second", c.busy_actions_per_second,
+                 "what the busy person on a cut-off instance does per second (drags, moves, resizes, opens, closes)")
+      ->capture_default_str();
+  std::string resend_rule = "current";
+  cli.add_option("--resend-rule", resend_rule,
+                 "current, or legacy: the re-send rule before issue 14, which the write oracle must catch")
+      ->capture_default_str()->check(CLI::IsMember({"current", "legacy"}));
   cli.add_flag("--acceptance", acceptance,
                "run the acceptance criteria AC-1..AC-4 over --seeds seeds (default 40) from --seed; one line each");
   unsigned jobs = 1;
@@ -321,6 +384,8 @@ int main(int argc, char** argv) {
   c.desktop_actions = !no_desktop;
   c.id_reuse = !no_id_reuse;
   c.handover = !no_handover;
+  c.long_outage = Ms(long_outage_ms);
+  c.legacy_resend = resend_rule == "legacy";
   if (!recovery.empty()) {
     wibwob::sim::RecoveryProbe p;
     p.kind = recovery == "drop" ? wibwob::sim::RecoveryProbe::Kind::drop : wibwob::sim::RecoveryProbe::Kind::room_restart;

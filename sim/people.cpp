@@ -265,6 +265,7 @@ void Simulation::crash_app(Instance& inst) {
 
 void Simulation::heal_all() {
   room_down_ = false;
+  end_long_outages();
   for (auto& inst : instances_) {
     if (!inst->app_up) {
       inst->app->restart(app_layout());

@@ -50,6 +50,7 @@ SimReport Simulation::run() {
   schedule_poisson(Ms(0), cfg_.actions_per_second, [this] { act(); });
   if (cfg_.chat) schedule_poisson(Ms(0), cfg_.chat_per_second, [this] { type_chat(); });
   if (cfg_.faults && !cfg_.recovery) schedule_poisson(Ms(0), cfg_.faults_per_second, [this] { fault(); });
+  schedule_long_outages();
   if (cfg_.recovery) {
     run_until(cfg_.recovery->at);
     measure_recovery();
@@ -78,6 +79,7 @@ void Simulation::settle_and_check() {
   if (!chat_.failure().empty()) return fail("chat: " + chat_.failure());
   if (auto p = presence_problem(); !p.empty()) return fail(p);
   if (!duplicate_.empty()) return fail(duplicate_);
+  if (auto o = oracle_.check(); !o.empty()) return fail(o);
   check_quiet();
   close_probes();
 }
@@ -88,6 +90,7 @@ void Simulation::finish_report() {
     report_.ipc_commands += inst->engine->stats().ipc_commands + inst->retired_ipc;
   }
   report_.room_windows = room_state().windows.size();
+  finish_reconnect_report();
   report_.chat = chat_.counts();
   report_.trace_hash = hash_;
 }
@@ -123,6 +126,8 @@ void Simulation::start_bridge(Instance& inst) {
   if (inst.engine) {
     inst.retired_deltas += inst.engine->stats().deltas_sent;
     inst.retired_ipc += inst.engine->stats().ipc_commands;
+    add_reconnect_stats(inst.engine->stats());
+    oracle_.bridge_ended(inst.origin);
     chat_.bridge_restarted(inst.index);
   }
   close_conn(inst, /*notify=*/false);
@@ -139,6 +144,8 @@ void Simulation::start_bridge(Instance& inst) {
   if (cfg_.handover) c.handover = inst.handover;
   c.app_key = app_key(inst);
   c.room_key = "sim-room";
+  if (cfg_.legacy_resend) c.resend_rule = bridge::ResendRule::legacy_minus_shown;
+  inst.origin = c.origin;
   inst.engine = std::make_unique<bridge::SyncEngine>(c);
   ++inst.engine_gen;
   inst.timer_at.reset();
@@ -241,6 +248,7 @@ void Simulation::effect(Instance& inst, std::uint64_t gen, bridge::effect::SendR
     if (auto m = room::decode(s.text); m && std::holds_alternative<room::ChatMsg>(*m))
       chat_.sent(inst.index, std::get<room::ChatMsg>(*m).text, inst.conn.has_value());
   }
+  if (s.text.find("\"state_delta\"") != std::string::npos) oracle_sent(inst, s.text);
   if (!inst.conn) return;  // a send on a closed connection is lost
   const Ms t = std::max(inst.up_free, now_ + uniform(cfg_.net_latency_min, cfg_.net_latency_max));
   inst.up_free = t;
@@ -254,7 +262,9 @@ void Simulation::effect(Instance& inst, std::uint64_t gen, bridge::effect::SendR
 
 // The room server handles one frame from the instance's connection.
 void Simulation::frame_at_server(Instance& inst, const std::string& text) {
+  const std::int64_t version_before = room_state().version;
   auto fx = room_.on_text(inst.socket, text, now_.count());
+  if (room_state().version != version_before) oracle_sequenced(inst, text, version_before);
   // The probes read chat lines and added windows only; a frame naming
   // neither (most: moves, pings) is not parsed a second time here.
   if (!names_chat_or_add(text)) return room_effects(std::move(fx));
@@ -273,7 +283,7 @@ void Simulation::frame_at_server(Instance& inst, const std::string& text) {
 
 void Simulation::effect(Instance& inst, std::uint64_t gen, bridge::effect::ConnectRoom&&) {
   later(inst, now_ + uniform(cfg_.net_latency_min, cfg_.net_latency_max * 2), gen, [this, &inst, gen] {
-    if (room_down_) {
+    if (room_down_ || cut_off(inst)) {
       later(inst, now_ + cfg_.net_latency_max, gen, [this, &inst] { apply(inst, inst.engine->on_room_closed(now_)); });
       return;
     }
@@ -337,7 +347,11 @@ void Simulation::frame_at_bridge(Instance& inst, const std::string& text, const 
   // Only with keep_trace (as the engine's log lines): the hash of a run
   // without a trace stays what it was.
   if (cfg_.keep_trace) trace("i" + std::to_string(inst.index) + " <room " + text.substr(0, 200));
-  apply(inst, inst.engine->on_room_message(text, now_));
+  const auto over_rate = inst.engine->stats().chat_over_rate;
+  auto fx = inst.engine->on_room_message(text, now_);
+  if (type == "state_sync") note_sync(fx);
+  if (inst.engine->stats().chat_over_rate != over_rate) note_chat_over_rate(inst, text);
+  apply(inst, std::move(fx));
 }
 
 // Drops the connection on both ends; in-flight messages are lost.
@@ -378,6 +392,10 @@ std::string replay_command(const SimConfig& c) {
     << " --chat-per-second " << c.chat_per_second << (c.faults ? "" : " --no-faults") << (c.chat ? "" : " --no-chat")
     << (c.desktop_actions ? "" : " --no-desktop-actions") << (c.id_reuse ? "" : " --no-id-reuse")
     << (c.handover ? "" : " --no-handover");
+  if (c.long_outages)
+    o << " --long-outages " << c.long_outages << " --long-outage-ms " << c.long_outage.count()
+      << " --busy-actions-per-second " << c.busy_actions_per_second;
+  if (c.legacy_resend) o << " --resend-rule legacy";
   if (c.settle_limit != SimConfig{}.settle_limit) o << " --settle-limit-ms " << c.settle_limit.count();
   if (c.recovery)
     o << " --recovery " << (c.recovery->kind == RecoveryProbe::Kind::drop ? "drop" : "room-restart")

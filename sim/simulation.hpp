@@ -24,6 +24,7 @@
 #include "protocol/ipc.hpp"
 #include "protocol/window.hpp"
 #include "sim/chat_ledger.hpp"
+#include "sim/oracle.hpp"
 #include "sim/simulator.hpp"
 
 namespace wibwob::sim::detail {
@@ -55,6 +56,8 @@ struct Instance {
   // Bumped whenever the window holding a local id closes: with id reuse, an
   // id can name another window later (AC-2's duplicate check needs identity).
   std::map<std::string, std::uint64_t> closes;
+  Ms cut_off_until{-1};  // a long outage: the room is unreachable from here until then
+  std::string origin;    // the running bridge's origin (its writer id in revision tags)
 };
 
 // AC-1: a window opened on an instance, waiting to reach the room.
@@ -120,6 +123,19 @@ class Simulation {
   void heal_all();
   bool closes_last_chat_window(const Instance& inst, const std::string& id) const;
 
+  // --- reconnects.cpp: long outages, busy people, what (re)joins send, the oracle ---
+  void schedule_long_outages();
+  void begin_long_outage(Instance& inst);
+  void busy_person_acts(Instance& inst);
+  bool cut_off(const Instance& inst) const { return now_ < inst.cut_off_until; }
+  void end_long_outages();
+  void oracle_sent(Instance& inst, const std::string& text);
+  void oracle_sequenced(Instance& inst, const std::string& text, std::int64_t version_before);
+  void note_sync(const bridge::Effects& fx);
+  void note_chat_over_rate(Instance& inst, const std::string& text);
+  void add_reconnect_stats(const bridge::EngineStats& s);
+  void finish_reconnect_report();
+
   // --- checks.cpp -----------------------------------------------------------------------
   bool quiescent() const;
   std::string why_busy() const;
@@ -162,6 +178,7 @@ class Simulation {
   Ms last_action_at_{0};
 
   ChatLedger chat_;
+  WriteOracle oracle_;
   // probes
   std::vector<std::vector<OpenProbe>> open_probes_;        // per instance
   std::map<std::pair<int, std::string>, Ms> remote_adds_;  // (instance, room id) -> delta arrival

@@ -52,6 +52,16 @@ struct SimConfig {
   bool id_reuse = true;           // the app's id-reuse quirk (fakewibwob's default, as the real app)
   double chat_per_second = 1.5;   // lines typed, all instances together
   std::optional<RecoveryProbe> recovery;  // AC-4 (random faults off when set)
+  // Long outages with busy people (issue 14): this many times per seed, at a
+  // random time in the active phase, one instance cannot reach the room for
+  // `long_outage` while a person on it keeps moving, resizing, opening and
+  // closing windows (`busy_actions_per_second`).
+  int long_outages = 0;
+  Ms long_outage{60000};
+  double busy_actions_per_second = 4;
+  // Bridges re-send unproven deltas by the rule before issue 14 (only to show
+  // that the write oracle catches it).
+  bool legacy_resend = false;
   bool keep_trace = false;        // keep every trace line (for --verbose / failures)
 };
 
@@ -66,6 +76,7 @@ struct ChatCounts {
   std::uint64_t lost_app_crash = 0;  // lines still in the app's queue when it crashed
   std::uint64_t lost_bridge_restart = 0;  // lines and copies a restarted bridge held
   std::uint64_t lost_in_drop = 0;    // lines and copies on a connection that dropped
+  std::uint64_t over_rate = 0;       // copies a recipient's bridge dropped over its chat rate bound (a burst)
 };
 
 // A latency measured by the acceptance probes.
@@ -77,6 +88,27 @@ struct Latency {
     ++samples;
     worst = std::max(worst, t);
   }
+};
+
+// What bridges sent when they (re)joined the room, and what the write oracle
+// followed (issue 14; docs/simulator.md, "After a reconnect").
+struct ReconnectCounts {
+  std::uint64_t long_outages = 0;
+  std::uint64_t syncs = 0;                // state_syncs bridges got (joins and rejoins)
+  std::uint64_t sync_deltas = 0;          // state_deltas bridges sent in answer to one
+  std::uint64_t sync_deltas_peak = 0;     // most in answer to one
+  std::uint64_t resent_deltas = 0;        // of those, deltas of re-sent and offline changes (at most one per state_sync)
+  std::uint64_t resent_entries = 0;       // window entries in them
+  std::uint64_t resent_entries_peak = 0;  // most after one state_sync
+  std::uint64_t offline_changes = 0;      // local changes bridges saw while not synced
+  std::uint64_t offline_peak = 0;         // most windows one bridge held with offline changes
+  std::uint64_t unproven_windows = 0;     // windows with writes sent without proof at a state_sync
+  std::uint64_t unproven_dropped = 0;     // not re-sent: the window was written since
+  std::uint64_t came_back = 0;            // removed windows back (a late re-send, a move after the removal), removed again
+  std::uint64_t oracle_writes = 0;        // writes the oracle followed through the server
+  std::uint64_t oracle_relanded = 0;      // of those, sequenced more than once
+  std::uint64_t oracle_never_landed = 0;  // sent, never sequenced (lost in a drop, not re-sent)
+  std::uint64_t oracle_lost_with_bridge = 0;  // sent by a bridge restarted before they landed
 };
 
 struct SimReport {
@@ -101,6 +133,7 @@ struct SimReport {
   // from a move through the IPC, so they travel under the old room id.
   std::uint64_t opened_over_reused_id = 0;
   std::optional<Ms> recovered_after;    // AC-4: fault healed -> every instance in sync
+  ReconnectCounts reconnects;
   std::uint64_t trace_hash = 0;   // same seed and config => same hash
   std::vector<std::string> trace; // when keep_trace
 };

@@ -11,6 +11,7 @@
 
 #include "bridge/core/handover.hpp"
 #include "bridge/core/path_policy.hpp"
+#include "bridge/core/room_ledger.hpp"
 #include "common/backoff.hpp"
 #include "common/log_level.hpp"
 #include "common/time.hpp"
@@ -51,6 +52,9 @@ struct EngineConfig {
   std::optional<Handover> handover;
   std::string app_key;
   std::string room_key;
+  // After a reconnect (docs/bridge.md): never change this in a bridge; the
+  // legacy rule exists so the simulator can show its oracle catches it.
+  ResendRule resend_rule = ResendRule::unchanged_since_confirmed;
 };
 
 namespace effect {
@@ -80,9 +84,19 @@ struct EngineStats {
   std::uint64_t chat_in = 0;
   std::uint64_t chat_out = 0;
   std::uint64_t chat_dropped = 0;       // inbox overflow, too long, over the chat rate
+  std::uint64_t chat_over_rate = 0;     // of those: incoming lines over --max-chat-per-second
   std::uint64_t over_window_bound = 0;  // room windows held back by max_room_windows
   std::uint64_t presence_skipped = 0;   // participants beyond max_presence
   std::uint64_t ipc_throttled = 0;      // times the IPC slot waited for the rate bound
+  // After reconnects (docs/bridge.md, "After a reconnect"):
+  std::uint64_t offline_changes = 0;    // local changes seen while not synced (before folding)
+  std::uint64_t offline_peak = 0;       // most windows holding offline changes at once
+  std::uint64_t resent_deltas = 0;      // deltas sent right after a state_sync (at most one each)
+  std::uint64_t resent_entries = 0;     // window entries in them
+  std::uint64_t resent_entries_peak = 0;  // most entries sent after one state_sync
+  std::uint64_t unproven_windows = 0;   // windows with own writes sent but not proven sequenced
+  std::uint64_t unproven_dropped = 0;   // of those, not re-sent: the window was written since
+  std::uint64_t came_back = 0;          // windows it removed that came back (a late write), removed again
 };
 
 }  // namespace wibwob::bridge

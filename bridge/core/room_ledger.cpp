@@ -1,11 +1,37 @@
 #include "bridge/core/room_ledger.hpp"
 
+#include <set>
+
 namespace wibwob::bridge {
 
-using protocol::Delta;
 using protocol::Json;
 using protocol::RoomState;
-using protocol::Window;
+
+namespace {
+
+std::optional<RevisionTag> read_tag(const Json& r) {
+  if (!r.is_object()) return std::nullopt;
+  auto by = r.find("by");
+  auto seen = r.find("seen");
+  if (by == r.end() || !by->is_string() || seen == r.end() || !seen->is_number_integer()) return std::nullopt;
+  return RevisionTag{by->get<std::string>(), seen->get<std::int64_t>()};
+}
+
+}  // namespace
+
+std::optional<RevisionTag> revision_of(const Json& window) {
+  if (!window.is_object()) return std::nullopt;
+  auto r = window.find(kRevisionField);
+  return r == window.end() ? std::nullopt : read_tag(*r);
+}
+
+std::optional<RevisionTag> removal_tag_of(const Json& delta, const std::string& id) {
+  if (!delta.is_object()) return std::nullopt;
+  auto tags = delta.find(kRemovalTagsField);
+  if (tags == delta.end() || !tags->is_object()) return std::nullopt;
+  auto t = tags->find(id);
+  return t == tags->end() ? std::nullopt : read_tag(*t);
+}
 
 protocol::Layout typed_view(const RoomState& state, const protocol::Limits& limits, std::uint64_t* skipped) {
   protocol::Layout out;
@@ -16,6 +42,7 @@ protocol::Layout typed_view(const RoomState& state, const protocol::Limits& limi
       continue;
     }
     if (protocol::is_internal_window_type(w->type)) continue;
+    w->extra.erase(kRevisionField);  // the bridge's own bookkeeping, not the window's
     out.emplace(key, std::move(*w));
   }
   return out;
@@ -23,50 +50,191 @@ protocol::Layout typed_view(const RoomState& state, const protocol::Limits& limi
 
 namespace {
 
-// Drops from `delta` what the state already shows, so a re-send after a
-// reconnect does not repeat a change that did land.
-Json prune_against(const Json& delta, const RoomState& state, const protocol::Limits& limits) {
-  auto parsed = protocol::parse_delta(delta, limits);
-  if (!parsed) return Json::object();
-  Delta keep;
-  auto shown = [&](const Window& w) {
-    auto it = state.windows.find(w.id);
-    if (it == state.windows.end()) return false;
-    auto cur = protocol::normalise_window(it->second, limits);
-    return cur && cur->same_synced(w);
-  };
-  for (auto& w : parsed->delta.add)
-    if (!shown(w)) keep.add.push_back(w);
-  for (auto& id : parsed->delta.remove)
-    if (state.windows.count(id)) keep.remove.push_back(id);
-  for (auto& w : parsed->delta.update)
-    if (!shown(w)) keep.update.push_back(w);
-  return keep.empty() ? Json::object() : protocol::to_json(keep);
+// {...into, ...from}: the server's shallow merge of an update into a window.
+void merge_into(Json& into, const Json& from) {
+  if (!into.is_object()) into = Json::object();
+  if (from.is_object())
+    for (const auto& [k, v] : from.items()) into[k] = v;
 }
 
-bool json_delta_empty(const Json& d) {
-  if (!d.is_object()) return true;
-  for (const char* k : {"add", "remove", "update"})
-    if (auto it = d.find(k); it != d.end() && it->is_array() && !it->empty()) return false;
-  return true;
+const Json* find_window(const RoomState& s, const std::string& id) {
+  auto it = s.windows.find(id);
+  return it == s.windows.end() ? nullptr : &it->second;
+}
+
+bool same_synced(const Json& a, const Json& b, const protocol::Limits& limits) {
+  auto wa = protocol::normalise_window(a, limits);
+  auto wb = protocol::normalise_window(b, limits);
+  return wa && wb && wa->same_synced(*wb);
+}
+
+// One own write to one window, as it was sent.
+struct Write {
+  enum class Kind { add, remove, update } kind;
+  Json window;  // add, update: the entry as sent (tagged); remove: its tag
+};
+
+// The writes of the pending deltas, per window, in the server's order (a
+// delta's adds, then its removes, then its updates).
+std::map<std::string, std::vector<Write>> writes_by_window(const std::deque<Json>& deltas) {
+  std::map<std::string, std::vector<Write>> out;
+  for (const auto& d : deltas) {
+    if (!d.is_object()) continue;
+    auto list = [&](const char* key) -> const Json* {
+      auto it = d.find(key);
+      return it != d.end() && it->is_array() ? &*it : nullptr;
+    };
+    if (const Json* add = list("add"))
+      for (const auto& w : *add)
+        if (w.is_object() && w.contains("id") && w["id"].is_string())
+          out[w["id"].get<std::string>()].push_back(Write{Write::Kind::add, w});
+    if (const Json* remove = list("remove"))
+      for (const auto& id : *remove)
+        if (id.is_string()) {
+          const auto& k = id.get_ref<const std::string&>();
+          Json tag;
+          if (auto t = d.find(kRemovalTagsField); t != d.end() && t->is_object() && t->contains(k)) tag = (*t)[k];
+          out[k].push_back(Write{Write::Kind::remove, std::move(tag)});
+        }
+    if (const Json* update = list("update"))
+      for (const auto& w : *update)
+        if (w.is_object() && w.contains("id") && w["id"].is_string())
+          out[w["id"].get<std::string>()].push_back(Write{Write::Kind::update, w});
+  }
+  return out;
+}
+
+// The rule (docs/bridge.md, "After a reconnect"). `writes` are this
+// bridge's unproven writes to window `id`, in the order sent; each was sent
+// after every version the bridge had confirmed (`before`), so if it landed,
+// it landed after them and left its tag on the window. Returns from which of
+// them to re-send, or nothing:
+//  - the room's entry is exactly the confirmed one: nothing was written to
+//    the window since, none of them landed: re-send all;
+//  - the entry carries the tag (and the synced fields) of one of them, Mj:
+//    Mj landed last and nothing was written after it: re-send those after Mj;
+//  - anything else (someone's tag, an untagged change, the window gone)
+//    is a write after ours or concurrent with it, which may have seen ours:
+//    re-send nothing. One of ours that did not land is then ordered before
+//    that write, a valid order, since this bridge had not seen it.
+// Not decidable: a window absent from both, i.e. our own add of a new
+// window that either never arrived or arrived and was removed. It is re-sent
+// (a new window that vanished would be a loss); the remover removes it
+// again (take_came_back).
+std::optional<std::size_t> resend_from(ResendRule rule, const protocol::Limits& limits, const std::string& id,
+                                       const std::vector<Write>& writes, const RoomState* before, const RoomState& now) {
+  if (rule == ResendRule::legacy_minus_shown) return 0;
+  const Json* was = before ? find_window(*before, id) : nullptr;
+  const Json* is = find_window(now, id);
+  if (!was && !is) return 0;
+  if (was && is && *was == *is) return 0;
+  if (!is) return std::nullopt;
+  const auto tag = revision_of(*is);
+  if (!tag) return std::nullopt;
+  for (std::size_t j = writes.size(); j-- > 0;) {
+    const auto& w = writes[j];
+    if (w.kind == Write::Kind::remove) continue;
+    auto mine = revision_of(w.window);
+    if (mine && mine->by == tag->by) {
+      if (!same_synced(*is, w.window, limits)) return std::nullopt;  // an untagged write after it
+      return j + 1;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
 
-std::vector<Json> RoomLedger::on_state_sync(RoomState state) {
+RoomLedger::Resend RoomLedger::on_state_sync(RoomState state) {
   ++revision_;
+  std::optional<RoomState> before = std::move(confirmed_);
   confirmed_ = std::move(state);
   ping_marks_.clear();
-  std::vector<Json> resend;
-  auto keep = [&](const Json& d) {
-    Json pruned = prune_against(d, *confirmed_, limits_);
-    if (!json_delta_empty(pruned)) resend.push_back(std::move(pruned));
-  };
-  for (const auto& p : pending_) keep(p.delta);
-  for (const auto& d : offline_) keep(d);
+  const RoomState& now = *confirmed_;
+  Resend r;
+  for (const auto& id : removed_)
+    if (now.windows.count(id) && id.find(':') != std::string::npos) came_back_.insert(id);
+
+  std::deque<Json> sent;
+  for (auto& p : pending_) sent.push_back(std::move(p.delta));
+  const auto unproven = writes_by_window(sent);
+  std::set<std::string> ids;
+  for (const auto& [id, w] : unproven) ids.insert(id);
+  for (const auto& [id, e] : offline_) ids.insert(id);
+
+  Json add = Json::array(), remove = Json::array(), update = Json::array(), removal_tags = Json::object();
+  for (const auto& id : ids) {
+    const Json* base = find_window(now, id);
+    std::optional<Json> value;
+    if (base) value = *base;
+    bool fresh = false;  // an offline change is the last word: a new write, tagged now
+    Json removal_tag;    // a re-sent removal keeps its tag
+    if (auto u = unproven.find(id); u != unproven.end()) {
+      ++r.unproven;
+      const auto from = resend_from(rule_, limits_, id, u->second, before ? &*before : nullptr, now);
+      if (from) {
+        for (std::size_t j = *from; j < u->second.size(); ++j) {
+          const Write& w = u->second[j];
+          if (w.kind == Write::Kind::add) {
+            value = w.window;
+          } else if (w.kind == Write::Kind::remove) {
+            value.reset();
+            removal_tag = w.window;
+          } else if (value) {
+            merge_into(*value, w.window);
+          } else if (rule_ == ResendRule::legacy_minus_shown) {
+            value = w.window;  // the server's upsert brings a removed window back
+          }
+        }
+      }
+      if (!from) ++r.unproven_dropped;  // someone wrote since, or removed it
+      // Our removal is not in the room any more: it landed (or someone
+      // else's did). Either way the window is gone, as we decided.
+      if (!base && u->second.back().kind == Write::Kind::remove) remember(id);
+    }
+    if (auto o = offline_.find(id); o != offline_.end()) {
+      ++r.offline;
+      const OfflineEntry& e = o->second;
+      if (e.remove) {
+        value.reset();
+        removal_tag = Json();
+      } else if (e.opened) {
+        value = e.window;
+        fresh = true;
+      } else if (value) {
+        merge_into(*value, e.window);
+        fresh = true;
+      }
+      // else: someone removed the window meanwhile; a change to it made
+      // offline does not bring it back.
+    }
+    // Minus what the state already shows.
+    if (!value) {
+      if (base) {
+        remove.push_back(id);
+        removal_tags[id] = removal_tag.is_object() ? removal_tag : fresh_tag();
+      }
+      continue;
+    }
+    if (base && same_synced(*base, *value, limits_)) continue;
+    // An offline change is a new write, sent now, knowing `now`.
+    if (fresh) (*value)[kRevisionField] = fresh_tag();
+    (base ? update : add).push_back(std::move(*value));
+  }
   pending_.clear();
   offline_.clear();
-  return resend;
+  r.entries = add.size() + remove.size() + update.size();
+  if (r.entries) {
+    Json d = Json::object();
+    if (!add.empty()) d["add"] = std::move(add);
+    if (!remove.empty()) {
+      d["remove"] = std::move(remove);
+      d[kRemovalTagsField] = std::move(removal_tags);
+    }
+    if (!update.empty()) d["update"] = std::move(update);
+    r.delta = std::move(d);
+  }
+  return r;
 }
 
 RoomLedger::Placement RoomLedger::on_remote_delta(std::int64_t version, const Json* delta) {
@@ -86,9 +254,31 @@ RoomLedger::Placement RoomLedger::on_remote_delta(std::int64_t version, const Js
     protocol::apply_room_delta(*confirmed_, delta);
     auto p = protocol::parse_delta(*delta, limits_);
     r.content_skipped = !p || !p->skipped.empty();
+    note_came_back(*delta);
   }
   confirmed_->version = version;
   return r;
+}
+
+Json RoomLedger::fresh_tag() {
+  return Json{{"by", writer_ + "#" + std::to_string(next_write_++)}, {"seen", confirmed_ ? confirmed_->version : 0}};
+}
+
+Json RoomLedger::tag(Json delta) {
+  if (!delta.is_object()) return delta;
+  for (const char* k : {"add", "update"}) {
+    auto it = delta.find(k);
+    if (it == delta.end() || !it->is_array()) continue;
+    for (auto& w : *it)
+      if (w.is_object()) w[kRevisionField] = fresh_tag();
+  }
+  if (auto it = delta.find("remove"); it != delta.end() && it->is_array() && !it->empty()) {
+    Json tags = Json::object();
+    for (const auto& id : *it)
+      if (id.is_string()) tags[id.get<std::string>()] = fresh_tag();
+    delta[kRemovalTagsField] = std::move(tags);
+  }
+  return delta;
 }
 
 void RoomLedger::on_sent(Json delta) {
@@ -98,9 +288,24 @@ void RoomLedger::on_sent(Json delta) {
   ping_marks_.push_back(seq);
 }
 
-void RoomLedger::on_offline(Json delta) {
+void RoomLedger::on_offline(const protocol::Delta& change) {
   ++revision_;
-  offline_.push_back(std::move(delta));
+  // In the server's order: adds, removes, updates.
+  for (const auto& w : change.add) offline_[w.id] = OfflineEntry{false, true, protocol::to_json(w)};
+  for (const auto& id : change.remove) {
+    auto it = offline_.find(id);
+    if (it != offline_.end() && it->second.opened)
+      offline_.erase(it);  // opened and closed offline: the room never needs to hear of it
+    else
+      offline_[id] = OfflineEntry{true, false, Json()};
+  }
+  for (const auto& w : change.update) {
+    auto it = offline_.find(w.id);
+    if (it != offline_.end() && !it->second.remove)
+      merge_into(it->second.window, protocol::to_json(w));
+    else
+      offline_[w.id] = OfflineEntry{false, false, protocol::to_json(w)};
+  }
 }
 
 void RoomLedger::on_pong() {
@@ -116,14 +321,66 @@ void RoomLedger::on_pong() {
 // same (the same deltas applied in the same order), so the revision does too.
 void RoomLedger::place_front() {
   // apply_room_delta bumps the version as the server did for this delta.
+  remember_removals(pending_.front().delta);
   protocol::apply_room_delta(*confirmed_, &pending_.front().delta);
   pending_.pop_front();
+}
+
+void RoomLedger::remember(const std::string& id) {
+  if (!removed_.insert(id).second) return;
+  removed_order_.push_back(id);
+  if (removed_order_.size() > kRemembered) {
+    removed_.erase(removed_order_.front());
+    removed_order_.pop_front();
+  }
+}
+
+// Call before applying an own delta to confirmed: the windows it removes.
+void RoomLedger::remember_removals(const Json& delta) {
+  if (!delta.is_object()) return;
+  auto it = delta.find("remove");
+  if (it == delta.end() || !it->is_array()) return;
+  for (const auto& id : *it)
+    if (id.is_string() && confirmed_->windows.count(id.get<std::string>())) remember(id.get<std::string>());
+}
+
+// Call after applying `delta` to confirmed: windows it brought back that
+// this bridge saw removed. Only room ids of this bridge's form
+// ("<origin>:<local id>"), which are never reused; the earlier Python bridge
+// reuses its bare ids.
+void RoomLedger::note_came_back(const Json& delta) {
+  if (!delta.is_object() || removed_.empty()) return;
+  for (const char* k : {"add", "update"}) {
+    auto it = delta.find(k);
+    if (it == delta.end() || !it->is_array()) continue;
+    for (const auto& w : *it) {
+      if (!w.is_object() || !w.contains("id") || !w["id"].is_string()) continue;
+      const auto& id = w["id"].get_ref<const std::string&>();
+      if (removed_.count(id) && confirmed_->windows.count(id) && id.find(':') != std::string::npos) came_back_.insert(id);
+    }
+  }
+}
+
+std::vector<std::string> RoomLedger::take_came_back() {
+  std::vector<std::string> out;
+  for (const auto& id : came_back_)
+    if (confirmed_ && confirmed_->windows.count(id)) out.push_back(id);
+  came_back_.clear();
+  return out;
 }
 
 RoomState RoomLedger::target_state() const {
   RoomState view = confirmed_ ? *confirmed_ : RoomState{};
   for (const auto& p : pending_) protocol::apply_room_delta(view, &p.delta);
-  for (const auto& d : offline_) protocol::apply_room_delta(view, &d);
+  for (const auto& [id, e] : offline_) {
+    if (e.remove) {
+      view.windows.erase(id);
+    } else if (e.opened) {
+      view.windows[id] = e.window;
+    } else {
+      merge_into(view.windows[id], e.window);  // the server's update: merge, or insert
+    }
+  }
   return view;
 }
 

@@ -23,9 +23,15 @@ Json stats_json(const EngineStats& s) {
               {"chat_in", s.chat_in},
               {"chat_out", s.chat_out},
               {"chat_dropped", s.chat_dropped},
+              {"chat_over_rate", s.chat_over_rate},
               {"over_window_bound", s.over_window_bound},
               {"presence_skipped", s.presence_skipped},
-              {"ipc_throttled", s.ipc_throttled}};
+              {"ipc_throttled", s.ipc_throttled},
+              {"offline_changes", s.offline_changes},
+              {"resent_deltas", s.resent_deltas},
+              {"resent_entries", s.resent_entries},
+              {"unproven_dropped", s.unproven_dropped},
+              {"came_back", s.came_back}};
 }
 
 std::size_t windows_synced(const SyncEngine& e) {
@@ -70,7 +76,7 @@ std::string describe_status(const Json& st) {
     << "\n";
   o << "windows synced:  " << get("windows_synced") << "\n";
   o << "local changes:   " << get("pending_deltas") << " sent, not yet placed; " << get("offline_deltas")
-    << " made offline\n";
+    << " window(s) changed offline\n";
   o << "held by bound:   " << get("held_over_bound") << "\n";
   o << "errors:          IPC " << get("ipc_errors") << ", room " << get("room_errors") << "\n";
   o << "last error:      " << (st.contains("last_error") && st["last_error"].is_string() ? st["last_error"].get<std::string>() : "none")

@@ -5,7 +5,8 @@
 //   connected, synced          the room link
 //   room_version               the last version placed (null before a state_sync)
 //   windows_synced             room windows the app shows as the room has them
-//   pending_deltas, offline_deltas
+//   pending_deltas, offline_deltas  own deltas sent, not yet placed; windows
+//                              with changes made offline (folded, one each)
 //   not_created                [{"id","reason"}] windows this app does not show
 //   held_over_bound            windows held by --max-room-windows
 //   ipc_errors, room_errors    failed IPC requests + bad replies; bad room

@@ -116,7 +116,9 @@ class SyncEngine {
   void handle_presence(const protocol::room::Presence& p, Effects& out);
   void close_room(const std::string& reason, Effects& out);
   void schedule_reconnect(Ms now, Effects& out);
-  void send_delta(protocol::Json delta, Effects& out);
+  void send_delta(const protocol::Delta& change, Effects& out);
+  void send_tagged(protocol::Json delta, Effects& out);
+  void remove_came_back(Effects& out);
   void send_room(const protocol::room::Message& m, Effects& out);
 
   // app side

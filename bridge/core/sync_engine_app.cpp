@@ -144,7 +144,7 @@ void SyncEngine::handle_poll_reply(const IpcOutcome& o, Effects& out) {
   protocol::Delta d = mirror_.take_local_changes();
   drop_updates_of_removed(d, target());
   if (d.empty()) return;
-  send_delta(protocol::to_json(d), out);
+  send_delta(d, out);
   log(out, LogLevel::debug, "local change: +" + std::to_string(d.add.size()) + " ~" + std::to_string(d.update.size()) +
                                 " -" + std::to_string(d.remove.size()));
 }
@@ -155,7 +155,7 @@ void SyncEngine::adopt(Effects& out) {
   auto a = mirror_.adopt(target());
   log(out, LogLevel::info, "matched " + std::to_string(a.matched) + " local window(s) to the room, pushing " +
                                std::to_string(a.push.add.size()) + " new one(s)");
-  if (!a.push.empty()) send_delta(protocol::to_json(a.push), out);
+  if (!a.push.empty()) send_delta(a.push, out);
 }
 
 // The first poll of this bridge run: the previous run's mapping when it was

@@ -803,3 +803,86 @@ TEST(SyncEngine, ACreateInFlightAtARestartIsNotCreatedTwice) {
   EXPECT_EQ(of_type(app, "cube")[0]->bounds.x, 70);
   EXPECT_TRUE(second.deltas().empty()) << second.deltas()[0].dump();
 }
+
+// Issue 14: the revision tag (docs/bridge.md, "After a reconnect").
+TEST(SyncEngine, TheRevisionTagNeverReachesTheAppNorCountsAsALayoutDifference) {
+  Harness h;
+  h.start();
+  Json w = window("B:w1", "orbit", 3, 4);
+  w["_rev"] = Json{{"by", "B#7"}, {"seen", 1}};
+  w["from_a_newer_bridge"] = Json{{"nested", true}};
+  h.open_room(Json{{"windows", {{"B:w1", w}}}, {"version", 2}});
+  ASSERT_EQ(h.journal_count("create_window"), 1u);
+  for (const auto& j : h.app->journal()) {
+    EXPECT_EQ(j.raw.find("_rev"), std::string::npos) << j.raw;
+    EXPECT_EQ(j.raw.find("newer"), std::string::npos) << j.raw;
+  }
+  const auto commands = h.app->journal().size();
+  // Another writer's tag on the same fields is no change for the app.
+  w["_rev"] = Json{{"by", "C#2"}, {"seen", 2}};
+  h.deliver(remote_delta(Json{{"update", {w}}}, 3));
+  h.advance(Ms(1000));
+  std::size_t window_commands = 0;
+  for (std::size_t i = commands; i < h.app->journal().size(); ++i)
+    window_commands += h.app->journal()[i].command.name != "get_state";
+  EXPECT_EQ(window_commands, 0u);
+  EXPECT_TRUE(h.deltas().empty());
+  EXPECT_TRUE(h.engine.idle());
+}
+
+TEST(SyncEngine, EveryWindowEntryItSendsIsTagged) {
+  Harness h;
+  auto id = h.app->open(spec("verse", 1, 1, 30, 10));
+  h.start();
+  h.open_room(Json{{"windows", Json::object()}, {"version", 4}});
+  ASSERT_EQ(h.deltas().size(), 1u);
+  EXPECT_EQ(h.deltas()[0]["add"][0]["_rev"], (Json{{"by", "A#1"}, {"seen", 4}}));
+  h.deliver(Json{{"type", "pong"}, {"ts", 1}});
+  ASSERT_TRUE(h.app->person_close(*id));
+  h.advance(Ms(300));
+  ASSERT_EQ(h.deltas().size(), 2u);
+  EXPECT_EQ(h.deltas()[1]["_removed"]["A:" + *id], (Json{{"by", "A#2"}, {"seen", 5}}));
+}
+
+TEST(SyncEngine, OfflineDraggingIsSentAsOneEntryAfterTheReconnect) {
+  Harness h;
+  auto id = h.app->open(spec("verse", 1, 1, 30, 10));
+  h.start();
+  h.open_room();
+  h.deliver(Json{{"type", "pong"}, {"ts", 1}});
+  const Json landed = h.deltas()[0]["add"][0];
+  h.feed(h.engine.on_room_closed(h.now));
+  const auto before = h.engine.stats().offline_changes;
+  for (int i = 0; i < 40; ++i) {  // ten seconds of dragging at four polls a second
+    ASSERT_TRUE(h.app->person_move(*id, i, 5));
+    h.advance(Ms(250));
+  }
+  EXPECT_EQ(h.engine.stats().offline_changes - before, 40u);
+  EXPECT_EQ(h.engine.offline_deltas(), 1u);  // one window
+  const auto sent_before = h.deltas().size();
+  h.open_room(Json{{"windows", {{landed["id"].get<std::string>(), landed}}}, {"version", 1}});
+  ASSERT_EQ(h.deltas().size(), sent_before + 1);
+  EXPECT_EQ(h.deltas().back()["update"][0]["x"], 39);
+  EXPECT_EQ(h.engine.stats().resent_deltas, 1u);
+  EXPECT_EQ(h.engine.stats().resent_entries, 1u);
+}
+
+TEST(SyncEngine, AWindowItRemovedThatALateReSendBringsBackIsRemovedAgain) {
+  Harness h;
+  h.start();
+  h.open_room(Json{{"windows", {{"B:w1", window("B:w1", "orbit", 3, 4)}}}, {"version", 1}});
+  h.advance(Ms(300));
+  auto local = h.engine.local_id_of("B:w1");
+  ASSERT_TRUE(local);
+  ASSERT_TRUE(h.app->person_close(*local));
+  h.advance(Ms(300));
+  ASSERT_EQ(h.deltas().size(), 1u);
+  h.deliver(Json{{"type", "pong"}, {"ts", 1}});  // our removal is version 2
+  // B re-sends its add after a reconnect (it could not tell it had landed).
+  h.deliver(remote_delta(Json{{"add", {window("B:w1", "orbit", 3, 4)}}}, 3));
+  ASSERT_EQ(h.deltas().size(), 2u);
+  EXPECT_EQ(h.deltas()[1]["remove"], Json::array({"B:w1"}));
+  EXPECT_EQ(h.engine.stats().came_back, 1u);
+  h.advance(Ms(1000));
+  EXPECT_EQ(h.journal_count("create_window"), 1u);  // not shown again meanwhile
+}

@@ -259,3 +259,33 @@ TEST(SeedRunner, AnExceptionInTheCallerStopsTheThreadsAndComesBack) {
                std::runtime_error);
   EXPECT_EQ(seen, 3u);
 }
+
+// Issue 14: long outages with busy people. The offline work is folded: the
+// bridge holds one entry per window however long it is cut off, sends one
+// delta when it rejoins, and no final value is a change that came back over
+// a later one (the write oracle runs on every seed).
+TEST(SimulatorReconnects, LongOutagesWithBusyPeopleSendOneFoldedDeltaPerRejoin) {
+  wibwob::sim::ReconnectCounts sum;
+  for (std::uint64_t seed = 700; seed < 706; ++seed) {
+    SimConfig c = base();
+    c.seed = seed;
+    c.active = Ms(40000);
+    c.long_outages = 1;
+    c.long_outage = Ms(30000);
+    c.busy_actions_per_second = 4;
+    const auto r = run_simulation(c);
+    ASSERT_TRUE(r.converged) << "seed " << seed << ": " << r.failure;
+    EXPECT_EQ(r.reconnects.long_outages, 1u) << "seed " << seed;
+    sum.offline_changes += r.reconnects.offline_changes;
+    sum.offline_peak = std::max(sum.offline_peak, r.reconnects.offline_peak);
+    sum.syncs += r.reconnects.syncs;
+    sum.resent_deltas += r.reconnects.resent_deltas;
+    sum.oracle_writes += r.reconnects.oracle_writes;
+  }
+  // A busy person for 30 s is seen by a poll about every 250 ms...
+  EXPECT_GT(sum.offline_changes, 300u);
+  // ...and is held as one entry per window, sent as one delta per rejoin.
+  EXPECT_LT(sum.offline_peak, 40u);
+  EXPECT_LE(sum.resent_deltas, sum.syncs);
+  EXPECT_GT(sum.oracle_writes, 0u);
+}

@@ -14,19 +14,24 @@ std::vector<WriteOracle::Entry> WriteOracle::entries(int instance, const Json& d
     auto it = delta.find(k);
     return it != delta.end() && it->is_array() ? &*it : nullptr;
   };
+  // A write's identity is its revision tag; an untagged one is a problem
+  // (every write this bridge makes carries one) and gets a unique identity.
+  auto stamp = [&](Entry& e, const std::optional<bridge::RevisionTag>& tag, const std::string& what, const Json& sent) {
+    if (tag) {
+      e.identity = tag->by;
+      e.seen = tag->seen;
+      return;
+    }
+    problem("i" + std::to_string(instance) + " sent " + what + " without a revision tag: " + sent.dump());
+    e.identity = "untagged:" + std::to_string(++anonymous_);
+  };
   auto put = [&](const Json* l) {
     if (!l) return;
     for (const auto& w : *l) {
       if (!w.is_object() || !w.contains("id") || !w["id"].is_string()) continue;
       Entry e{w["id"].get<std::string>(), "", true, std::nullopt, std::nullopt};
       if (auto v = protocol::normalise_window(w)) e.value = std::move(*v);
-      if (auto tag = bridge::revision_of(w)) {
-        e.identity = tag->by;
-        e.seen = tag->seen;
-      } else {
-        problem("i" + std::to_string(instance) + " sent an entry for " + e.window + " without a revision tag: " + w.dump());
-        e.identity = "untagged:" + std::to_string(++anonymous_);
-      }
+      stamp(e, bridge::revision_of(w), "an entry for " + e.window, w);
       out.push_back(std::move(e));
     }
   };
@@ -35,13 +40,7 @@ std::vector<WriteOracle::Entry> WriteOracle::entries(int instance, const Json& d
     for (const auto& id : *rm) {
       if (!id.is_string()) continue;
       Entry e{id.get<std::string>(), "", false, std::nullopt, std::nullopt};
-      if (auto tag = bridge::removal_tag_of(delta, e.window)) {
-        e.identity = tag->by;
-        e.seen = tag->seen;
-      } else {
-        problem("i" + std::to_string(instance) + " sent a removal of " + e.window + " without a revision tag: " + delta.dump());
-        e.identity = "untagged:" + std::to_string(++anonymous_);
-      }
+      stamp(e, bridge::removal_tag_of(delta, e.window), "a removal of " + e.window, delta);
       out.push_back(std::move(e));
     }
   put(list("update"));

@@ -886,3 +886,23 @@ TEST(SyncEngine, AWindowItRemovedThatALateReSendBringsBackIsRemovedAgain) {
   h.advance(Ms(1000));
   EXPECT_EQ(h.journal_count("create_window"), 1u);  // not shown again meanwhile
 }
+
+// The shell reports another identity for the app (its socket was made
+// again): a new process, so the old mapping is dropped at the next poll and
+// the app is adopted afresh; the same identity again changes nothing.
+TEST(SyncEngine, AChangedAppIdentityIsANewProcess) {
+  Harness h(run_config("A"));
+  ASSERT_TRUE(h.app->open(spec("verse", 1, 1, 30, 10)).ok());
+  h.start();
+  h.open_room();
+  h.advance(Ms(300));
+  h.feed(h.engine.on_app_identity("app-1", h.now));
+  h.advance(Ms(300));
+  EXPECT_EQ(h.engine.stats().app_restarts, 0u);
+  h.feed(h.engine.on_app_identity("app-2", h.now));
+  h.advance(Ms(300));
+  EXPECT_EQ(h.engine.stats().app_restarts, 1u);
+  EXPECT_TRUE(std::any_of(h.logs.begin(), h.logs.end(), [](const std::string& l) {
+    return l.find("identity changed") != std::string::npos;
+  }));
+}

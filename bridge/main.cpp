@@ -22,6 +22,7 @@
 #include "bridge/core/status.hpp"
 #include "bridge/io/local_paths.hpp"
 #include "bridge/io/runtime.hpp"
+#include "bridge/io/tls_module.hpp"
 #include "common/logging.hpp"
 #include "protocol/socket_paths.hpp"
 #include "wibwob/version.hpp"
@@ -247,7 +248,10 @@ int main(int argc, char** argv) {
       "Environment (as the earlier Python bridge): WIBWOB_INSTANCE, WIBWOB_AUTH_SECRET, WIBWOB_PARTYKIT_URL,\n"
       "WIBWOB_PARTYKIT_ROOM, WIBWOB_NO_STATE_SYNC, WIBWOB_LEGACY_CHAT, WIBWOB_AI_RELAY; and WIBWOB_ALLOW_PATHS.\n"
       "Flags override them. Exit status: 0 after SIGINT/SIGTERM, 2 on bad configuration, 70 on an internal error."};
-  cli.set_version_flag("--version", std::string("wibwob-bridge ") + wibwob::version);
+  // The second line says whether wss:// rooms can work here (the TLS module,
+  // bridge/io/tls_module.hpp); only --version loads it for a ws:// bridge.
+  cli.set_version_flag("--version",
+                       [] { return std::string("wibwob-bridge ") + wibwob::version + "\n" + wibwob::bridge::tls_support(); });
   Options options;
   add_options(cli, options);
   CLI11_PARSE(cli, argc, argv);

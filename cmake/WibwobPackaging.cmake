@@ -10,6 +10,8 @@
 #
 # Layout under the prefix P (GNUInstallDirs):
 #   P/bin/                         the five programs
+#   P/lib/wibwob-sync/             wibwob-bridge-tls.so, the bridge's TLS module
+#                                  (bridge/io/tls_module.hpp; found from bin/)
 #   P/share/man/man1/              <program>.1.gz, generated from --help (help2man)
 #   P/share/doc/wibwob-sync/       README.md, docs/*.md, examples/rooms/*.md
 #   P/lib/systemd/system/          wibwob-rooms.service (paths filled in at install time)
@@ -46,6 +48,12 @@ foreach(program IN LISTS WIBWOB_PROGRAMS)
   target_link_libraries(${program} PRIVATE wibwob_version)
   install(TARGETS ${program} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endforeach()
+# The bridge finds its TLS module at ../lib/wibwob-sync/ from its own
+# directory (bridge/CMakeLists.txt), as in the build tree.
+if(NOT CMAKE_INSTALL_BINDIR STREQUAL "bin")
+  message(FATAL_ERROR "CMAKE_INSTALL_BINDIR must be 'bin': wibwob-bridge finds its TLS module at ../${WIBWOB_TLS_MODULE_DIR}")
+endif()
+install(TARGETS wibwob-bridge-tls LIBRARY DESTINATION ${WIBWOB_TLS_MODULE_DIR})
 
 # --- man pages ---------------------------------------------------------------
 # Generated after each program is linked, by running its --help (and each

@@ -64,7 +64,8 @@ for p in "${programs[@]}"; do
   [[ -x $prefix/bin/$p ]] || fail "cmake --install: no $prefix/bin/$p"
   [[ -f $prefix/share/man/man1/$p.1.gz ]] || fail "cmake --install: no man page $p.1.gz"
 done
-for f in share/doc/$pkg/README.md share/doc/$pkg/docs/orchestrator.md etc/default/wibwob-rooms; do
+for f in share/doc/$pkg/README.md share/doc/$pkg/docs/orchestrator.md etc/default/wibwob-rooms \
+         lib/$pkg/wibwob-bridge-tls.so; do
   [[ -f $prefix/$f ]] || fail "cmake --install: no $prefix/$f"
 done
 [[ $(ls "$prefix"/share/doc/$pkg/examples/rooms/*.md | wc -l) -eq $example_count ]] ||
@@ -120,7 +121,7 @@ for p in "${programs[@]}"; do
   "$p" --help >"$tmp/help" || fail "$p --help exited $?"
   grep -q "^Usage: $p " "$tmp/help" || fail "$p --help has no usage line"
   got=$("$p" --version) || fail "$p --version exited $?"
-  [[ $got == "$p $upstream" ]] || fail "$p --version printed '$got', expected '$p $upstream'"
+  [[ ${got%%$'\n'*} == "$p $upstream" ]] || fail "$p --version printed '$got', expected '$p $upstream' first"
   page=$(man -w "$p" 2>/dev/null) || {
     grep -rs "path-exclude.*man" /etc/dpkg/dpkg.cfg.d/ >&2 && echo "(dpkg is told to leave man pages out)" >&2
     fail "man -w $p finds no man page"
@@ -133,7 +134,14 @@ done
 for p in fakewibwob mockparty; do
   MANWIDTH=100 man -P cat "$p" 2>/dev/null | grep -q "test fixture" || fail "man $p does not say it is a test fixture"
 done
-step "5 programs: --help, --version $upstream, man pages: ok"
+# The bridge's second --version line: wss:// works (its TLS module loads from
+# /usr/lib/$pkg), and a ws:// bridge does not link OpenSSL.
+wibwob-bridge --version | grep -q "^wss:// rooms: TLS module loaded (OpenSSL" ||
+  fail "the installed wibwob-bridge cannot load its TLS module: $(wibwob-bridge --version)"
+if readelf -d /usr/bin/wibwob-bridge | grep -qE "NEEDED.*(libssl|libcrypto)"; then
+  fail "/usr/bin/wibwob-bridge links OpenSSL (only its TLS module should)"
+fi
+step "5 programs: --help, --version $upstream, man pages, the bridge's TLS module: ok"
 
 shopt -s nullglob
 rooms=(/etc/wibwob-rooms/*.md)

@@ -1,6 +1,7 @@
-// RoomConnection<Ws>: one WebSocket connection to the room, from connect to
-// close; Ws is websocket::stream<tcp_stream> or
-// websocket::stream<ssl_stream<tcp_stream>>. RoomSession creates one per
+// RoomConnection<Ws, Layer>: one WebSocket connection to the room, from
+// connect to close; Ws is websocket::stream<tcp_stream> (Layer PlainLayer,
+// below) or websocket::stream<ssl_stream<tcp_stream>> (Layer TlsLayer, in the
+// TLS module: tls_module.hpp, room_tls.cpp). RoomSession creates one per
 // connect request and destroys it when run() returns, so a connection is a
 // finished object once it has ended: nothing outlives it, nothing asks
 // whether it is current.
@@ -15,7 +16,8 @@
 // fails the stream, and the close frame could no longer be sent); they end
 // when the socket closes.
 //
-// Private to bridge/io: included by room_session.cpp only.
+// Private to bridge/io: included by room_session.cpp and room_tls.cpp only.
+// Nothing here names OpenSSL: the executable must not map it for ws://.
 #pragma once
 
 #include <charconv>
@@ -29,14 +31,11 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 
 #include "bridge/io/room_session.hpp"
 
@@ -48,11 +47,19 @@ namespace websocket = beast::websocket;
 using namespace asio::experimental::awaitable_operators;
 
 using plain_ws = websocket::stream<beast::tcp_stream>;
-using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+
+// What a layer between TCP and WebSocket adds to a connection: when
+// `secures`, `secure(ws, host)` runs after the TCP connect (TLS: the
+// handshake); `describe` gives its words for its own errors (empty: not its
+// error).
+struct PlainLayer {
+  static constexpr bool secures = false;
+  static std::string describe(const boost::system::error_code&) { return {}; }
+};
 
 inline constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
-template <class Ws>
+template <class Ws, class Layer>
 class RoomConnection {
  public:
   template <class... StreamArgs>
@@ -77,13 +84,8 @@ class RoomConnection {
   static std::string describe(const boost::system::error_code& ec) {
     if (ec == websocket::error::closed) return "closed by the server";
     if (ec == beast::error::timeout) return "timed out (no answer to keep-alive pings)";
-    std::string what = ec.message();
-    if (ec.category() == asio::error::get_ssl_category()) {
-      what = "TLS: " + what;
-      if (what.find("certificate verify failed") != std::string::npos)
-        what += " (the server's certificate is not trusted, or not for this host name; a private CA needs --ca-file)";
-    }
-    return what;
+    if (std::string what = Layer::describe(ec); !what.empty()) return what;
+    return ec.message();
   }
 
   // Resolve, connect, TLS, upgrade; an error code instead of a throw.
@@ -110,7 +112,7 @@ class RoomConnection {
     // Small frames (a delta, then its ping) must not wait for Nagle's
     // algorithm and the peer's delayed ACK: that costs ~40 ms per change.
     tcp.socket().set_option(asio::ip::tcp::no_delay(true));
-    if constexpr (std::is_same_v<Ws, tls_ws>) co_await tls_handshake();
+    if constexpr (Layer::secures) co_await Layer::secure(ws_, cfg_.endpoint.host);
     websocket::stream_base::timeout t;
     t.handshake_timeout = cfg_.connect_timeout;
     t.idle_timeout = cfg_.idle_timeout;
@@ -132,16 +134,6 @@ class RoomConnection {
     const auto [end, err] = std::from_chars(p.data(), p.data() + p.size(), port);
     if (ec || err != std::errc{} || end != p.data() + p.size() || port == 0) return std::nullopt;
     return asio::ip::tcp::endpoint(address, port);
-  }
-
-  asio::awaitable<void> tls_handshake() {
-    auto& tls = ws_.next_layer();
-    // SNI. (SSL_set_tlsext_host_name is a macro with an old-style cast.)
-    if (!SSL_ctrl(tls.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                  const_cast<char*>(cfg_.endpoint.host.c_str())))
-      throw boost::system::system_error(asio::error::invalid_argument, "cannot set the TLS server name");
-    tls.set_verify_callback(asio::ssl::host_name_verification(cfg_.endpoint.host));
-    co_await tls.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
   }
 
   // The reader and the writer each end the connection with a reason; the

@@ -1,13 +1,14 @@
 #include "bridge/io/room_session.hpp"
 
 #include <random>
+#include <stdexcept>
 
 #include "bridge/io/room_connection.hpp"
+#include "bridge/io/tls_module.hpp"
 
 namespace wibwob::bridge {
 
 namespace asio = boost::asio;
-namespace ssl = asio::ssl;
 
 namespace {
 
@@ -20,19 +21,17 @@ std::string random_pk() {
   return s;
 }
 
-std::unique_ptr<ssl::context> make_tls_context(const RoomSessionConfig& cfg) {
-  if (!cfg.endpoint.tls) return nullptr;  // ws:// never pays for a TLS context
-  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
-  ctx->set_default_verify_paths();
-  if (cfg.ca_file) ctx->load_verify_file(*cfg.ca_file);
-  ctx->set_verify_mode(ssl::verify_peer);
-  return ctx;
+std::unique_ptr<TlsConnector> make_tls_connector(const RoomSessionConfig& cfg) {
+  if (!cfg.endpoint.tls) return nullptr;  // ws:// never loads TLS
+  auto module = load_tls_module();
+  if (!module) throw std::runtime_error(module.error().message);
+  return (*module)->make_connector(cfg);
 }
 
 }  // namespace
 
 RoomSession::RoomSession(asio::any_io_executor ex, RoomSessionConfig config, Sink sink)
-    : ex_(ex), cfg_(std::move(config)), sink_(std::move(sink)), tls_(make_tls_context(cfg_)), requests_(ex) {}
+    : ex_(ex), cfg_(std::move(config)), sink_(std::move(sink)), tls_(make_tls_connector(cfg_)), requests_(ex) {}
 
 RoomSession::~RoomSession() = default;
 
@@ -70,11 +69,8 @@ asio::awaitable<void> RoomSession::run() {
 
 asio::awaitable<std::string> RoomSession::serve_one() {
   const std::string pk = random_pk();
-  if (tls_) {
-    detail::RoomConnection<detail::tls_ws> c(cfg_, requests_, sink_, ex_, *tls_);
-    co_return co_await c.run(pk);
-  }
-  detail::RoomConnection<detail::plain_ws> c(cfg_, requests_, sink_, ex_);
+  if (tls_) co_return co_await tls_->serve(cfg_, requests_, sink_, ex_, pk);
+  detail::RoomConnection<detail::plain_ws, detail::PlainLayer> c(cfg_, requests_, sink_, ex_);
   co_return co_await c.run(pk);
 }
 

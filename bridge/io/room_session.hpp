@@ -25,7 +25,8 @@
 // while the old socket lingers on the server makes the new socket a ghost.
 //
 // TLS: certificate and host name verified (system trust store plus
-// `ca_file`); the TLS context exists only for wss:// endpoints.
+// `ca_file`); only a wss:// endpoint loads the TLS module (tls_module.hpp)
+// and makes a TLS context, so a ws:// bridge never maps OpenSSL.
 //
 // Executor: single-threaded. Cancellation: cancelling run() closes an open
 // connection gracefully (close frame, bounded by close_timeout) and returns.
@@ -40,12 +41,13 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ssl/context.hpp>
 
 #include "bridge/io/mailbox.hpp"
 #include "bridge/io/room_endpoint.hpp"
 
 namespace wibwob::bridge {
+
+class TlsConnector;
 
 struct RoomSessionConfig {
   RoomEndpoint endpoint;
@@ -75,7 +77,8 @@ class RoomSession {
  public:
   using Sink = std::function<void(RoomEvent)>;
 
-  // Throws std::system_error when the TLS trust store or ca_file cannot be loaded.
+  // For wss://, throws when the TLS module cannot be loaded (std::runtime_error)
+  // or the trust store or ca_file cannot be loaded (std::system_error).
   RoomSession(boost::asio::any_io_executor ex, RoomSessionConfig config, Sink sink);
   ~RoomSession();
   RoomSession(const RoomSession&) = delete;
@@ -99,7 +102,7 @@ class RoomSession {
   boost::asio::any_io_executor ex_;
   RoomSessionConfig cfg_;
   Sink sink_;
-  std::unique_ptr<boost::asio::ssl::context> tls_;
+  std::unique_ptr<TlsConnector> tls_;  // wss:// only
   Mailbox<RoomRequest> requests_;
 };
 

@@ -128,6 +128,7 @@ class ProgressDisplay {
 
 struct RunOptions {
   bool verbose = false, quiet = false;
+  bool fail_fast = false;  // stop after the first seed that fails
   std::string timeline_dir = ".";
   bool json = false;  // --log-format json: one JSON object per result line (common/logging.hpp)
 };
@@ -245,8 +246,12 @@ int run_seeds(const wibwob::sim::SimConfig& c, std::uint64_t seed, std::uint64_t
     p.virtual_ms += (c.active + r.settled_after).count();
     p.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     bar.draw(p);
+    return r.converged || !o.fail_fast;
   });
   bar.clear();
+  if (o.fail_fast && t.failed && t.ok + t.failed < seeds)
+    std::cout << "stopped after the first failed seed (--fail-fast): " << (t.ok + t.failed) << " of " << seeds
+              << " seeds run\n";
   Clocks clocks;
   clocks.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   clocks.cpu_s = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
@@ -355,6 +360,8 @@ int main(int argc, char** argv) {
   cli.add_option("--jobs", jobs, "run seeds on this many threads (0: one per core); output and per-seed results "
                                  "are the same for any value")
       ->capture_default_str()->check(CLI::Range(0u, 1024u));
+  bool fail_fast = false;
+  cli.add_flag("--fail-fast", fail_fast, "stop after the first seed that fails (the summary counts the seeds run)");
   cli.add_flag("--verbose", verbose, "print every phase line, and the trace of a failing seed");
   cli.add_flag("--quiet", quiet, "print only the summary");
   std::string timeline_dir = ".";
@@ -402,5 +409,5 @@ int main(int argc, char** argv) {
     return run_acceptance_main(a, json);
   }
 
-  return run_seeds(c, seed, seeds, jobs, RunOptions{verbose, quiet, timeline_dir, json});
+  return run_seeds(c, seed, seeds, jobs, RunOptions{verbose, quiet, fail_fast, timeline_dir, json});
 }

@@ -28,10 +28,11 @@ unsigned resolve_jobs(unsigned jobs, std::uint64_t seeds) {
 }
 
 void run_seeds(const SimConfig& config, std::uint64_t first, std::uint64_t count, unsigned jobs,
-               bool keep_progress, const std::function<void(SeedRun&&)>& done) {
+               bool keep_progress, const std::function<bool(SeedRun&&)>& done) {
   const unsigned threads = resolve_jobs(jobs, count);
   if (threads == 1) {
-    for (std::uint64_t i = 0; i < count; ++i) done(run_one(config, first + i, keep_progress));
+    for (std::uint64_t i = 0; i < count; ++i)
+      if (!done(run_one(config, first + i, keep_progress))) return;
     return;
   }
   // Seed i goes to slot i % window; a thread takes seed i only once seed
@@ -46,7 +47,7 @@ void run_seeds(const SimConfig& config, std::uint64_t first, std::uint64_t count
   std::condition_variable cv;
   std::uint64_t next = 0;      // the next seed a thread takes
   std::uint64_t handed = 0;    // seeds given to `done`
-  bool stop = false;           // `done` threw, or a seed did: take no more
+  bool stop = false;           // `done` threw or said stop, or a seed threw: take no more
   auto work = [&] {
     for (;;) {
       std::uint64_t i = 0;
@@ -71,7 +72,8 @@ void run_seeds(const SimConfig& config, std::uint64_t first, std::uint64_t count
   pool.reserve(threads);
   for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work);
   std::exception_ptr error;
-  for (std::uint64_t i = 0; i < count && !error; ++i) {
+  bool more = true;
+  for (std::uint64_t i = 0; i < count && more && !error; ++i) {
     Slot s;
     {
       std::unique_lock lock(m);
@@ -83,14 +85,14 @@ void run_seeds(const SimConfig& config, std::uint64_t first, std::uint64_t count
       error = s.error;
     } else {
       try {
-        done(std::move(*s.run));
+        more = done(std::move(*s.run));
       } catch (...) {
         error = std::current_exception();
       }
     }
     std::lock_guard lock(m);
     ++handed;
-    if (error) stop = true;
+    if (error || !more) stop = true;
     cv.notify_all();
   }
   for (auto& t : pool) t.join();

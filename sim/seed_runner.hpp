@@ -30,9 +30,11 @@ unsigned resolve_jobs(unsigned jobs, std::uint64_t seeds);
 // on resolve_jobs(jobs, count) threads. `done` is called on the calling
 // thread once per seed, in seed order, as soon as that seed and every earlier
 // one are done. Seeds are handed out in order and no thread runs more than a
-// few seeds ahead of the one `done` waits for, so memory stays bounded. An
+// few seeds ahead of the one `done` waits for, so memory stays bounded. When
+// `done` returns false, no later seed is handed to it and no new one starts
+// (wibwob-sim --fail-fast); seeds already running finish and are dropped. An
 // exception thrown by a seed's run is rethrown here after the threads stop.
 void run_seeds(const SimConfig& config, std::uint64_t first, std::uint64_t count, unsigned jobs,
-               bool keep_progress, const std::function<void(SeedRun&&)>& done);
+               bool keep_progress, const std::function<bool(SeedRun&&)>& done);
 
 }  // namespace wibwob::sim

@@ -233,7 +233,10 @@ TEST(SeedRunner, HandsEverySeedBackInOrderAsTheSameRunWhateverTheJobs) {
   }
   for (unsigned jobs : {1u, 3u, 0u}) {
     std::vector<wibwob::sim::SeedRun> got;
-    wibwob::sim::run_seeds(c, 7, 13, jobs, true, [&](wibwob::sim::SeedRun&& r) { got.push_back(std::move(r)); });
+    wibwob::sim::run_seeds(c, 7, 13, jobs, true, [&](wibwob::sim::SeedRun&& r) {
+      got.push_back(std::move(r));
+      return true;
+    });
     ASSERT_EQ(got.size(), alone.size()) << jobs << " jobs";
     for (std::size_t i = 0; i < got.size(); ++i) {
       EXPECT_EQ(got[i].report.seed, 7 + i) << jobs << " jobs";
@@ -255,9 +258,25 @@ TEST(SeedRunner, AnExceptionInTheCallerStopsTheThreadsAndComesBack) {
   EXPECT_THROW(wibwob::sim::run_seeds(c, 1, 40, 2, false,
                                       [&](wibwob::sim::SeedRun&&) {
                                         if (++seen == 3) throw std::runtime_error("stop");
+                                        return true;
                                       }),
                std::runtime_error);
   EXPECT_EQ(seen, 3u);
+}
+
+// --fail-fast: once the caller says stop, no later seed reaches it, on one
+// thread or several, and the call returns normally.
+TEST(SeedRunner, StopsHandingSeedsBackWhenTheCallerSaysStop) {
+  SimConfig c = base();
+  c.active = Ms(1000);
+  for (unsigned jobs : {1u, 2u}) {
+    std::vector<std::uint64_t> seen;
+    wibwob::sim::run_seeds(c, 5, 40, jobs, false, [&](wibwob::sim::SeedRun&& r) {
+      seen.push_back(r.report.seed);
+      return seen.size() < 4;
+    });
+    EXPECT_EQ(seen, (std::vector<std::uint64_t>{5, 6, 7, 8})) << jobs << " jobs";
+  }
 }
 
 // Issue 14: long outages with busy people. The offline work is folded: the

@@ -9,12 +9,10 @@
 
 namespace wibwob::bridge {
 
-namespace {
-
 using protocol::Errc;
 using protocol::make_error;
 
-protocol::Result<const TlsModuleApi*> load(const std::string& path) {
+protocol::Result<const TlsModuleApi*> load_tls_module_at(const std::string& path) {
   // RTLD_NOW: a symbol the executable does not provide is an error here,
   // not a crash in the middle of a handshake.
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -25,17 +23,19 @@ protocol::Result<const TlsModuleApi*> load(const std::string& path) {
                                            " (it is installed with wibwob-bridge; in a build tree, build the "
                                            "target wibwob-bridge-tls)");
   }
+  auto refuse = [&](std::string why) {
+    ::dlclose(handle);
+    return make_error(Errc::io_failed, "the TLS module " + path + " " + why);
+  };
   using Entry = const TlsModuleApi* (*)();
   auto* entry = reinterpret_cast<Entry>(::dlsym(handle, tls_module_entry));
-  if (!entry) return make_error(Errc::io_failed, "the TLS module " + path + " has no " + tls_module_entry);
+  if (!entry) return refuse(std::string("has no ") + tls_module_entry);
   const TlsModuleApi* api = entry();
+  if (!api || !api->abi || !api->make_connector || !api->tls_library) return refuse("returned an incomplete entry");
   if (std::string(api->abi) != tls_module_abi())
-    return make_error(Errc::io_failed, "the TLS module " + path + " was built for another wibwob-bridge (" +
-                                           api->abi + "; this one: " + tls_module_abi() + ")");
+    return refuse("was built for another wibwob-bridge (" + std::string(api->abi) + "; this one: " + tls_module_abi() + ")");
   return api;  // never unloaded: the connector's code lives there
 }
-
-}  // namespace
 
 std::string tls_module_path() {
   std::array<char, 4096> buf{};
@@ -46,7 +46,7 @@ std::string tls_module_path() {
 }
 
 protocol::Result<const TlsModuleApi*> load_tls_module() {
-  static const protocol::Result<const TlsModuleApi*> loaded = load(tls_module_path());
+  static const protocol::Result<const TlsModuleApi*> loaded = load_tls_module_at(tls_module_path());
   return loaded;
 }
 

@@ -74,6 +74,10 @@ std::string tls_module_path();
 // Errors name the path and say what to install or rebuild.
 protocol::Result<const TlsModuleApi*> load_tls_module();
 
+// Loads the module at `path`, every call (tests). A file that is no shared
+// object, lacks the entry point or was built for another bridge is an error.
+protocol::Result<const TlsModuleApi*> load_tls_module_at(const std::string& path);
+
 // One line for --version: "wss:// rooms: TLS module loaded (OpenSSL ...)" or
 // "wss:// rooms: unavailable: <why>". Loads the module.
 std::string tls_support();

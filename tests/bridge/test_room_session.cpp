@@ -2,6 +2,7 @@
 // (mockparty's Beast server, in process) and, for dead peers, a WebSocket
 // server that accepts and then never reads. Also the structured-concurrency
 // helpers the shells use (bridge/io/cancellation.hpp).
+#include <fstream>
 #include <gtest/gtest.h>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -16,6 +17,7 @@
 
 #include "bridge/io/cancellation.hpp"
 #include "bridge/io/room_session.hpp"
+#include "bridge/io/tls_module.hpp"
 #include "mockparty/server/server.hpp"
 #include "tests/support/io_test_support.hpp"
 
@@ -332,6 +334,50 @@ TEST(RoomSessionConfig, AnUnreadableCaFileIsAClearStartupError) {
   c.ca_file = "/nonexistent/ca.pem";
   asio::io_context io;
   EXPECT_THROW(bridge::RoomSession(io.get_executor(), c, [](RoomEvent) {}), std::exception);
+}
+
+// --- the TLS module (bridge/io/tls_module.hpp) ----------------------------------------
+
+TEST(TlsModule, TheBuiltModuleLoadsAndMakesAConnector) {
+  auto api = bridge::load_tls_module();
+  ASSERT_TRUE(api) << api.error().message;
+  EXPECT_EQ(std::string((*api)->abi), bridge::tls_module_abi());
+  EXPECT_EQ(std::string((*api)->tls_library()).rfind("OpenSSL", 0), 0u) << (*api)->tls_library();
+  RoomSessionConfig c;
+  c.endpoint = *bridge::parse_room_endpoint("wss://127.0.0.1:1", "r");
+  EXPECT_NE((*api)->make_connector(c), nullptr);
+  EXPECT_EQ(bridge::tls_support().rfind("wss:// rooms: TLS module loaded (OpenSSL", 0), 0u) << bridge::tls_support();
+}
+
+TEST(TlsModule, AMissingModuleIsAnErrorThatSaysWhatToInstall) {
+  auto api = bridge::load_tls_module_at("/nonexistent/wibwob-bridge-tls.so");
+  ASSERT_FALSE(api);
+  EXPECT_NE(api.error().message.find("/nonexistent/wibwob-bridge-tls.so"), std::string::npos) << api.error().message;
+  EXPECT_NE(api.error().message.find("installed with wibwob-bridge"), std::string::npos);
+}
+
+TEST(TlsModule, AFileThatIsNoModuleIsRefused) {
+  wibwob::test::TempDir tmp;
+  const auto path = (tmp.path() / "wibwob-bridge-tls.so").string();
+  std::ofstream(path) << "#!/bin/sh\necho not a shared object\n";
+  auto api = bridge::load_tls_module_at(path);
+  ASSERT_FALSE(api);
+  EXPECT_NE(api.error().message.find(path), std::string::npos) << api.error().message;
+}
+
+TEST(TlsModule, ASharedObjectWithoutTheEntryPointIsRefused) {
+  auto api = bridge::load_tls_module_at("libm.so.6");
+  ASSERT_FALSE(api);
+  EXPECT_NE(api.error().message.find("has no wibwob_bridge_tls_module_v1"), std::string::npos) << api.error().message;
+}
+
+TEST(TlsModule, AModuleBuiltForAnotherBridgeIsRefused) {
+  auto api = bridge::load_tls_module_at(WIBWOB_OTHER_ABI_MODULE);
+  ASSERT_FALSE(api);
+  EXPECT_NE(api.error().message.find("built for another wibwob-bridge (wibwob-bridge 0.0.0 built elsewhere; this one: " +
+                                     bridge::tls_module_abi() + ")"),
+            std::string::npos)
+      << api.error().message;
 }
 
 // --- structured concurrency helpers --------------------------------------------------

@@ -1,6 +1,7 @@
 #include "fakewibwob/server/server.hpp"
 
 #include "fakewibwob/server/disk_files.hpp"
+#include "net/cancellation.hpp"
 #include "net/spawn.hpp"
 #include "net/unix_socket.hpp"
 
@@ -74,7 +75,6 @@ Server::Server(asio::io_context& io, ServerConfig config)
       acceptor_(io),
       control_(io, [this](const ipc::Json& req) { return handle_control(req); }, [this](int code) { stop(code); }),
       wake_(io),
-      down_timer_(io),
       started_(clock::now()),
       rng_(std::random_device{}()) {
   if (!config_.crash) config_.crash = [] { std::raise(SIGKILL); };
@@ -105,18 +105,20 @@ protocol::Result<void> Server::start() {
     }
   }
   started_ok_ = true;
-  asio::co_spawn(io_, app_loop(), net::fail_loudly("fakewibwob app loop"));
+  app_scope_.spawn(app_loop(), "fakewibwob app loop");
   return {};
 }
 
 void Server::stop(int code) {
   if (stopped_) return;
   stopped_ = true;
+  // The app loop and a pending end of down time end by cancellation; the
+  // sockets are closed for the peers' sake.
+  app_scope_.cancel();
+  down_scope_.cancel();
   error_code ec;
   acceptor_.close(ec);
   control_.close();
-  wake_.cancel();
-  down_timer_.cancel();
   if (current_) close_quietly(*current_);
   for (auto& s : subscribers_) close_quietly(*s);
   subscribers_.clear();
@@ -151,17 +153,20 @@ void Server::set_refusing(bool refuse) {
 
 // --- the app's UI loop -----------------------------------------------------------
 
+// Runs in app_scope_ until stop() cancels it: every await is followed by a
+// checkpoint, so a result that raced the cancellation is not acted on.
 asio::awaitable<void> Server::app_loop() {
   asio::steady_timer tick(io_);
   std::optional<clock::time_point> last_tick;
-  while (!stopped_) {
+  for (;;) {
     if (!acceptor_.is_open()) {
       wake_.expires_at(clock::time_point::max());
       co_await wake_.async_wait(nothrow);
+      co_await net::checkpoint();
       continue;
     }
     auto [ec] = co_await acceptor_.async_wait(unix_acceptor::wait_read, nothrow);
-    if (stopped_) break;
+    co_await net::checkpoint();
     if (ec) continue;  // listener closed (refusing): wait to be woken
     if (config_.ui_tick.count() > 0) {
       // The app polls its listener once per UI tick: a new connection waits
@@ -172,7 +177,7 @@ asio::awaitable<void> Server::app_loop() {
       if (last_tick && at <= *last_tick) at = *last_tick + len;
       tick.expires_at(at);
       co_await tick.async_wait(nothrow);
-      if (stopped_) break;
+      co_await net::checkpoint();
       last_tick = at;
     }
     if (!acceptor_.is_open()) continue;
@@ -195,7 +200,8 @@ asio::awaitable<void> Server::serve(unix_socket socket) {
 
   std::array<char, ipc::max_request_bytes> buf{};
   const std::size_t n = co_await read_command(socket, asio::buffer(buf));
-  if (n == 0 || stopped_) co_return;
+  co_await net::checkpoint();
+  if (n == 0) co_return;
 
   Response r = app_.handle_request(std::string_view(buf.data(), n), now());
   // The app pushes events from inside the handler: before the reply.
@@ -209,7 +215,7 @@ asio::awaitable<void> Server::serve(unix_socket socket) {
   if (reply_delay_.count() > 0) {
     asio::steady_timer t(io_, reply_delay_);
     co_await t.async_wait(nothrow);
-    if (stopped_) co_return;
+    co_await net::checkpoint();
   }
   if (!co_await write_all(socket, *r.reply)) co_return;  // client left mid-reply
   if (r.subscribe) {
@@ -311,11 +317,17 @@ void Server::restart(std::vector<OpenSpec> layout, Millis down) {
   if (current_) close_quietly(*current_);
   if (down.count() > 0) {
     set_refusing(true);
-    down_timer_.expires_after(down);
-    down_timer_.async_wait([this](const error_code& ec) {
-      if (!ec && !stopped_) set_refusing(false);
-    });
+    down_scope_.cancel();  // an earlier restart's down time, if still running
+    down_scope_.spawn(listen_again_after(down), "fakewibwob down time");
   }
+}
+
+// Runs in down_scope_: a later restart or stop() cancels it.
+asio::awaitable<void> Server::listen_again_after(Millis down) {
+  asio::steady_timer t(io_, down);
+  co_await t.async_wait(asio::use_awaitable);
+  co_await net::checkpoint();  // the time came, but a restart or stop() ended the task meanwhile
+  set_refusing(false);
 }
 
 }  // namespace wibwob::fakewibwob

@@ -18,8 +18,10 @@
 // `control()` runs the same operations in-process.
 //
 // Executor: everything runs on the one io_context passed in, which must be
-// single-threaded. stop() closes every socket and timer so that the
-// io_context runs out of work; the Server must outlive the io_context's run.
+// single-threaded. stop() cancels the app loop (net::Scope: it ends at its
+// next await, never acting on what that await returned) and closes every
+// socket so that the io_context runs out of work; the Server must outlive
+// the io_context's run.
 #pragma once
 
 #include <chrono>
@@ -42,6 +44,7 @@
 #include "fakewibwob/core/fake_app.hpp"
 #include "fixture/control_channel.hpp"
 #include "fixture/control_ops.hpp"
+#include "net/scope.hpp"
 
 namespace wibwob::fakewibwob {
 
@@ -109,6 +112,7 @@ class Server {
   void set_refusing(bool refuse);
   void broadcast();
   void restart(std::vector<OpenSpec> layout, Millis down);
+  asio::awaitable<void> listen_again_after(Millis down);
   void answer_dialog(std::uint64_t dialog, std::string reply);
   void close_held(std::uint64_t dialog);
 
@@ -119,16 +123,19 @@ class Server {
   fixture::ControlOps ops_;
   fixture::ControlChannel control_;
   asio::steady_timer wake_;       // wakes app_loop when the listener reopens
-  asio::steady_timer down_timer_; // restart with down time
   std::chrono::steady_clock::time_point started_;
   std::mt19937_64 rng_;
-  bool stopped_ = false;
+  bool stopped_ = false;  // stop() ran: for stop()'s idempotence and the control plane; no loop reads it
   bool started_ok_ = false;
   Millis reply_delay_{0};
   std::uint64_t served_ = 0;
   unix_socket* current_ = nullptr;  // the connection the app is serving (to cancel on stop)
   std::vector<std::unique_ptr<unix_socket>> subscribers_;
   std::map<std::uint64_t, std::unique_ptr<unix_socket>> held_;  // withheld replies (dialogs)
+  // Last, so destroyed first: the app loop, and the end of a restart's down
+  // time. stop() cancels both; a cancelled task acts on nothing it awaited.
+  net::Scope app_scope_{io_.get_executor()};
+  net::Scope down_scope_{io_.get_executor()};
 };
 
 // Reads and parses a layout file (see parse_layout).

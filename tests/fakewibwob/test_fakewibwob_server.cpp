@@ -23,6 +23,8 @@
 #include <set>
 #include <stdexcept>
 
+#include <thread>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/read_until.hpp>
@@ -489,6 +491,34 @@ TEST_F(FakeServer, ControlPlaneBrokenTitleSlowRepliesAndRefusal) {
   EXPECT_TRUE(fs::exists(app_path));  // the file stays, like after the app exits
   EXPECT_EQ(ctl.call(Json{{"op", "refuse_connections"}, {"on", false}})["refusing"], false);
   EXPECT_EQ(send("cmd:room_chat_display_name\n"), "\n");
+}
+
+// A second restart that comes when the first one's down time has just ended
+// (its timer fired, what it wakes not yet run) keeps its own down time: the
+// first one's end must not reopen the listener. It did when the end of a
+// down time was a timer callback guarded by a flag; now it is a task of the
+// server's scope, cancelled by the second restart, and a cancelled task acts
+// on nothing it awaited (net::checkpoint).
+TEST_F(FakeServer, ASecondRestartAsTheFirstDownTimeEndsKeepsItsOwnDownTime) {
+  start(config());
+  io.poll();
+  bool restarted_again = false;
+  asio::steady_timer second(io, 1ms);  // due just before the first restart's down time ends
+  second.async_wait([&](boost::system::error_code) {
+    EXPECT_EQ(server->control(Json{{"op", "restart"}, {"down_ms", 600000}})["ok"], true);
+    restarted_again = true;
+  });
+  EXPECT_EQ(server->control(Json{{"op", "restart"}, {"down_ms", 1}})["ok"], true);
+  io.poll();  // the first down time starts
+  ASSERT_FALSE(restarted_again) << "the machine was too slow to set the scene; rerun";
+  // Both timers are due; one turn of the loop runs the earlier (the second
+  // restart) and leaves the other's completion queued behind it.
+  std::this_thread::sleep_until(std::chrono::steady_clock::now() + 5ms);
+  io.run_one();
+  ASSERT_TRUE(restarted_again);
+  io.poll();  // whatever the first down time's end still does
+  EXPECT_TRUE(server->refusing());
+  EXPECT_EQ(await(io, try_connect(app_path)), asio::error::connection_refused);
 }
 
 TEST_F(FakeServer, ControlPlaneRestartDropsEverythingAndIdsRestart) {

@@ -132,11 +132,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     co_await ws_.async_accept(req, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return;
     server_.connection_opened(id_, self, room_, conn_);
-    asio::co_spawn(server_.io(), writer(self), log_exceptions("mockparty writer"));
+    writer_.spawn(writer(self), "mockparty writer");
 
     co_await reader();
     closed_ = true;
-    wake_.cancel();
+    writer_.cancel();  // the connection is over: nothing more is written
     server_.connection_closed(id_);
 
     if (got_close_ && ws_.next_layer().muted() && !aborted_) {
@@ -179,11 +179,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     if (aborted_) return;
     aborted_ = true;
     closed_ = true;
+    writer_.cancel();
     beast::error_code ignored;
     auto& sock = beast::get_lowest_layer(ws_).socket();
     sock.shutdown(tcp::socket::shutdown_both, ignored);
     sock.close(ignored);
-    wake_.cancel();
   }
 
  private:
@@ -214,10 +214,13 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     }
   }
 
+  // Runs in writer_ until the connection is over (run() or abort() cancel
+  // it): after each await a checkpoint, so nothing is written for a
+  // connection that ended meanwhile. send() and close() wake it.
   awaitable<void> writer(std::shared_ptr<Session> self) {
     (void)self;  // keeps the session alive while the writer runs
     beast::error_code ec;
-    while (!closed_) {
+    for (;;) {
       if (queue_.empty()) {
         if (close_code_) {
           co_await ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(*close_code_), close_reason_),
@@ -226,11 +229,13 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         }
         wake_.expires_at(steady::time_point::max());
         co_await wake_.async_wait(asio::redirect_error(use_awaitable, ec));
+        co_await net::checkpoint();
         continue;
       }
       if (queue_.front().due > steady::now()) {
         wake_.expires_at(queue_.front().due);
         co_await wake_.async_wait(asio::redirect_error(use_awaitable, ec));
+        co_await net::checkpoint();
         continue;
       }
       Outgoing msg = std::move(queue_.front());
@@ -253,9 +258,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::size_t queued_bytes_ = 0;
   std::optional<std::uint16_t> close_code_;
   std::string close_reason_;
-  bool closed_ = false;
-  bool aborted_ = false;
+  bool closed_ = false;   // send() and close() refuse: the connection is over
+  bool aborted_ = false;  // ended by abort(): no lingering for the client's hang-up
   bool got_close_ = false;
+  net::Scope writer_{server_.io().get_executor()};  // last: cancelled first when the session goes
 };
 
 // --- HTTP phase ---------------------------------------------------------------------

@@ -391,15 +391,19 @@ ApplyOutcome apply_room_delta(RoomState& s, const Json* delta) {
     auto it = s.windows.find(key);
     if (it == s.windows.end()) {
       s.windows[key] = std::move(w);
-    } else if (w.is_object()) {
-      Json merged = it->second.is_object() ? it->second : Json::object();
-      for (const auto& [k, v] : w.items()) merged[k] = v;
-      it->second = std::move(merged);
+    } else {
+      merge_update(it->second, w);
     }
-    // Spreading a non-object update leaves the existing window as it was.
   }
   ++s.version;
   return ApplyOutcome::applied;
+}
+
+void merge_update(Json& into, const Json& from) {
+  // Spreading a non-object update leaves the existing window as it was.
+  if (!from.is_object()) return;
+  if (!into.is_object()) into = Json::object();
+  for (const auto& [k, v] : from.items()) into[k] = v;
 }
 
 Result<RoomState> parse_room_state(const Json& j, const Limits& limits) {

@@ -136,6 +136,11 @@ enum class ApplyOutcome {
 // absent) exactly like the server: bumps version only on `applied`.
 ApplyOutcome apply_room_delta(RoomState& s, const Json* delta);
 
+// The server's update of an existing window: {...into, ...from}, a shallow
+// merge (an `into` that is not an object starts empty; a `from` that is not
+// an object changes nothing).
+void merge_update(Json& into, const Json& from);
+
 // How JavaScript turns a value used as an object key into a string.
 std::string js_key(const Json& v);
 

@@ -50,13 +50,6 @@ protocol::Layout typed_view(const RoomState& state, const protocol::Limits& limi
 
 namespace {
 
-// {...into, ...from}: the server's shallow merge of an update into a window.
-void merge_into(Json& into, const Json& from) {
-  if (!into.is_object()) into = Json::object();
-  if (from.is_object())
-    for (const auto& [k, v] : from.items()) into[k] = v;
-}
-
 const Json* find_window(const RoomState& s, const std::string& id) {
   auto it = s.windows.find(id);
   return it == s.windows.end() ? nullptr : &it->second;
@@ -181,7 +174,7 @@ RoomLedger::Resend RoomLedger::on_state_sync(RoomState state) {
             value.reset();
             removal_tag = w.window;
           } else if (value) {
-            merge_into(*value, w.window);
+            protocol::merge_update(*value, w.window);
           } else if (rule_ == ResendRule::legacy_minus_shown) {
             value = w.window;  // the server's upsert brings a removed window back
           }
@@ -202,7 +195,7 @@ RoomLedger::Resend RoomLedger::on_state_sync(RoomState state) {
         value = e.window;
         fresh = true;
       } else if (value) {
-        merge_into(*value, e.window);
+        protocol::merge_update(*value, e.window);
         fresh = true;
       }
       // else: someone removed the window meanwhile; a change to it made
@@ -302,7 +295,7 @@ void RoomLedger::on_offline(const protocol::Delta& change) {
   for (const auto& w : change.update) {
     auto it = offline_.find(w.id);
     if (it != offline_.end() && !it->second.remove)
-      merge_into(it->second.window, protocol::to_json(w));
+      protocol::merge_update(it->second.window, protocol::to_json(w));
     else
       offline_[w.id] = OfflineEntry{false, false, protocol::to_json(w)};
   }
@@ -378,7 +371,7 @@ RoomState RoomLedger::target_state() const {
     } else if (e.opened) {
       view.windows[id] = e.window;
     } else {
-      merge_into(view.windows[id], e.window);  // the server's update: merge, or insert
+      protocol::merge_update(view.windows[id], e.window);  // the server's update: merge, or insert
     }
   }
   return view;

@@ -10,10 +10,6 @@ using protocol::Json;
 std::vector<WriteOracle::Entry> WriteOracle::entries(int instance, const Json& delta) {
   std::vector<Entry> out;
   if (!delta.is_object()) return out;
-  auto list = [&](const char* k) -> const Json* {
-    auto it = delta.find(k);
-    return it != delta.end() && it->is_array() ? &*it : nullptr;
-  };
   // A write's identity is its revision tag; an untagged one is a problem
   // (every write this bridge makes carries one) and gets a unique identity.
   auto stamp = [&](Entry& e, const std::optional<bridge::RevisionTag>& tag, const std::string& what, const Json& sent) {
@@ -25,25 +21,17 @@ std::vector<WriteOracle::Entry> WriteOracle::entries(int instance, const Json& d
     problem("i" + std::to_string(instance) + " sent " + what + " without a revision tag: " + sent.dump());
     e.identity = "untagged:" + std::to_string(++anonymous_);
   };
-  auto put = [&](const Json* l) {
-    if (!l) return;
-    for (const auto& w : *l) {
-      if (!w.is_object() || !w.contains("id") || !w["id"].is_string()) continue;
-      Entry e{w["id"].get<std::string>(), "", true, std::nullopt, std::nullopt};
-      if (auto v = protocol::normalise_window(w)) e.value = std::move(*v);
-      stamp(e, bridge::revision_of(w), "an entry for " + e.window, w);
-      out.push_back(std::move(e));
+  bridge::for_each_write(delta, [&](bridge::WriteKind kind, const std::string& id, const Json& entry) {
+    const bool put = kind != bridge::WriteKind::remove;
+    Entry e{id, "", put, std::nullopt, std::nullopt};
+    if (put) {
+      if (auto v = protocol::normalise_window(entry)) e.value = std::move(*v);
+      stamp(e, bridge::revision_of(entry), "an entry for " + id, entry);
+    } else {
+      stamp(e, bridge::removal_tag_of(delta, id), "a removal of " + id, delta);
     }
-  };
-  put(list("add"));
-  if (const Json* rm = list("remove"))
-    for (const auto& id : *rm) {
-      if (!id.is_string()) continue;
-      Entry e{id.get<std::string>(), "", false, std::nullopt, std::nullopt};
-      stamp(e, bridge::removal_tag_of(delta, e.window), "a removal of " + e.window, delta);
-      out.push_back(std::move(e));
-    }
-  put(list("update"));
+    out.push_back(std::move(e));
+  });
   return out;
 }
 

@@ -33,6 +33,27 @@ std::optional<RevisionTag> removal_tag_of(const Json& delta, const std::string& 
   return t == tags->end() ? std::nullopt : read_tag(*t);
 }
 
+void for_each_write(const Json& delta, const std::function<void(WriteKind, const std::string&, const Json&)>& fn) {
+  if (!delta.is_object()) return;
+  auto each = [&](const char* key, WriteKind kind) {
+    auto it = delta.find(key);
+    if (it == delta.end() || !it->is_array()) return;
+    for (const auto& entry : *it) {
+      const Json* id = &entry;  // a removal names the window; an add or update carries its id
+      if (kind != WriteKind::remove) {
+        if (!entry.is_object()) continue;
+        auto i = entry.find("id");
+        if (i == entry.end()) continue;
+        id = &*i;
+      }
+      if (id->is_string()) fn(kind, id->get_ref<const std::string&>(), entry);
+    }
+  };
+  each("add", WriteKind::add);
+  each("remove", WriteKind::remove);
+  each("update", WriteKind::update);
+}
+
 protocol::Layout typed_view(const RoomState& state, const protocol::Limits& limits, std::uint64_t* skipped) {
   protocol::Layout out;
   for (const auto& [key, raw] : state.windows) {
@@ -63,39 +84,30 @@ bool same_synced(const Json& a, const Json& b, const protocol::Limits& limits) {
 
 // One own write to one window, as it was sent.
 struct Write {
-  enum class Kind { add, remove, update } kind;
+  WriteKind kind;
   Json window;  // add, update: the entry as sent (tagged); remove: its tag
 };
 
-// The writes of the pending deltas, per window, in the server's order (a
-// delta's adds, then its removes, then its updates).
+// The writes of the pending deltas, per window, in the server's order.
 std::map<std::string, std::vector<Write>> writes_by_window(const std::deque<Json>& deltas) {
   std::map<std::string, std::vector<Write>> out;
-  for (const auto& d : deltas) {
-    if (!d.is_object()) continue;
-    auto list = [&](const char* key) -> const Json* {
-      auto it = d.find(key);
-      return it != d.end() && it->is_array() ? &*it : nullptr;
-    };
-    if (const Json* add = list("add"))
-      for (const auto& w : *add)
-        if (w.is_object() && w.contains("id") && w["id"].is_string())
-          out[w["id"].get<std::string>()].push_back(Write{Write::Kind::add, w});
-    if (const Json* remove = list("remove"))
-      for (const auto& id : *remove)
-        if (id.is_string()) {
-          const auto& k = id.get_ref<const std::string&>();
-          Json tag;
-          if (auto t = d.find(kRemovalTagsField); t != d.end() && t->is_object() && t->contains(k)) tag = (*t)[k];
-          out[k].push_back(Write{Write::Kind::remove, std::move(tag)});
-        }
-    if (const Json* update = list("update"))
-      for (const auto& w : *update)
-        if (w.is_object() && w.contains("id") && w["id"].is_string())
-          out[w["id"].get<std::string>()].push_back(Write{Write::Kind::update, w});
-  }
+  for (const auto& d : deltas)
+    for_each_write(d, [&](WriteKind kind, const std::string& id, const Json& entry) {
+      if (kind != WriteKind::remove) {
+        out[id].push_back(Write{kind, entry});
+        return;
+      }
+      Json tag;
+      if (auto t = d.find(kRemovalTagsField); t != d.end() && t->is_object() && t->contains(id)) tag = (*t)[id];
+      out[id].push_back(Write{kind, std::move(tag)});
+    });
   return out;
 }
+
+// Room ids of this bridge's form, "<origin>:<local id>", are never reused;
+// the earlier Python bridge reuses its bare ids, so a window of its coming
+// back is no news.
+bool never_reused(const std::string& id) { return id.find(':') != std::string::npos; }
 
 // The rule (docs/bridge.md, "After a reconnect"). `writes` are this
 // bridge's unproven writes to window `id`, in the order sent; each was sent
@@ -126,7 +138,7 @@ std::optional<std::size_t> resend_from(ResendRule rule, const protocol::Limits& 
   if (!tag) return std::nullopt;
   for (std::size_t j = writes.size(); j-- > 0;) {
     const auto& w = writes[j];
-    if (w.kind == Write::Kind::remove) continue;
+    if (w.kind == WriteKind::remove) continue;
     auto mine = revision_of(w.window);
     if (mine && mine->by == tag->by) {
       if (!same_synced(*is, w.window, limits)) return std::nullopt;  // an untagged write after it
@@ -146,7 +158,7 @@ RoomLedger::Resend RoomLedger::on_state_sync(RoomState state) {
   const RoomState& now = *confirmed_;
   Resend r;
   for (const auto& id : removed_)
-    if (now.windows.count(id) && id.find(':') != std::string::npos) came_back_.insert(id);
+    if (now.windows.count(id) && never_reused(id)) came_back_.insert(id);
 
   std::deque<Json> sent;
   for (auto& p : pending_) sent.push_back(std::move(p.delta));
@@ -168,9 +180,9 @@ RoomLedger::Resend RoomLedger::on_state_sync(RoomState state) {
       if (from) {
         for (std::size_t j = *from; j < u->second.size(); ++j) {
           const Write& w = u->second[j];
-          if (w.kind == Write::Kind::add) {
+          if (w.kind == WriteKind::add) {
             value = w.window;
-          } else if (w.kind == Write::Kind::remove) {
+          } else if (w.kind == WriteKind::remove) {
             value.reset();
             removal_tag = w.window;
           } else if (value) {
@@ -183,7 +195,7 @@ RoomLedger::Resend RoomLedger::on_state_sync(RoomState state) {
       if (!from) ++r.unproven_dropped;  // someone wrote since, or removed it
       // Our removal is not in the room any more: it landed (or someone
       // else's did). Either way the window is gone, as we decided.
-      if (!base && u->second.back().kind == Write::Kind::remove) remember(id);
+      if (!base && u->second.back().kind == WriteKind::remove) remember(id);
     }
     if (auto o = offline_.find(id); o != offline_.end()) {
       ++r.offline;
@@ -338,20 +350,13 @@ void RoomLedger::remember_removals(const Json& delta) {
 }
 
 // Call after applying `delta` to confirmed: windows it brought back that
-// this bridge saw removed. Only room ids of this bridge's form
-// ("<origin>:<local id>"), which are never reused; the earlier Python bridge
-// reuses its bare ids.
+// this bridge saw removed.
 void RoomLedger::note_came_back(const Json& delta) {
-  if (!delta.is_object() || removed_.empty()) return;
-  for (const char* k : {"add", "update"}) {
-    auto it = delta.find(k);
-    if (it == delta.end() || !it->is_array()) continue;
-    for (const auto& w : *it) {
-      if (!w.is_object() || !w.contains("id") || !w["id"].is_string()) continue;
-      const auto& id = w["id"].get_ref<const std::string&>();
-      if (removed_.count(id) && confirmed_->windows.count(id) && id.find(':') != std::string::npos) came_back_.insert(id);
-    }
-  }
+  if (removed_.empty()) return;
+  for_each_write(delta, [&](WriteKind kind, const std::string& id, const Json&) {
+    if (kind != WriteKind::remove && removed_.count(id) && confirmed_->windows.count(id) && never_reused(id))
+      came_back_.insert(id);
+  });
 }
 
 std::vector<std::string> RoomLedger::take_came_back() {

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -51,6 +52,14 @@ struct RevisionTag {
 std::optional<RevisionTag> revision_of(const protocol::Json& window);
 // The tag a delta carries for its removal of `id`.
 std::optional<RevisionTag> removal_tag_of(const protocol::Json& delta, const std::string& id);
+
+// The window writes of a raw delta, in the order the server applies them:
+// its adds, then its removes, then its updates. `entry` is the window (add,
+// update) or the id (remove); entries without a string id are skipped (no
+// bridge sends them).
+enum class WriteKind { add, remove, update };
+void for_each_write(const protocol::Json& delta,
+                    const std::function<void(WriteKind, const std::string& id, const protocol::Json& entry)>& fn);
 
 // What to do, after a reconnect, with own deltas that were sent but not
 // proven sequenced.

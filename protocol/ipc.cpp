@@ -506,6 +506,11 @@ std::optional<AppState> parse_get_state_app_form(std::string_view line) {
   return s;
 }
 
+bool is_app_window_id(std::string_view id) {
+  return id.size() >= 2 && id.size() <= 21 && id[0] == 'w' &&
+         std::all_of(id.begin() + 1, id.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 Result<AppState> parse_get_state(std::string_view line) {
   if (auto s = parse_get_state_app_form(line)) return std::move(*s);
   return parse_get_state_json(line);

@@ -91,6 +91,10 @@ std::string format_failure(std::string_view error);
 
 // --- get_state --------------------------------------------------------------
 
+// The form of the app's window ids: "w" and a number ("w1", "w27"), at most
+// 20 digits. (The earlier Python bridge put these bare ids into the room.)
+bool is_app_window_id(std::string_view id);
+
 struct AppWindow {
   std::string id;
   std::string type;

@@ -1,8 +1,5 @@
 #include "bridge/core/handover.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 #include "protocol/ipc.hpp"
 
 namespace wibwob::bridge {
@@ -14,11 +11,6 @@ using protocol::make_error;
 namespace {
 
 constexpr int kFormat = 1;
-
-bool app_id(const std::string& s) {
-  return s.size() >= 2 && s.size() <= 21 && s[0] == 'w' &&
-         std::all_of(s.begin() + 1, s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
-}
 
 protocol::Result<std::string> string_field(const Json& j, const char* key, const protocol::Limits& limits) {
   const auto it = j.find(key);
@@ -90,7 +82,7 @@ protocol::Result<Handover> decode_handover(std::string_view text, const protocol
   if (map->size() > limits.max_windows) return make_error(Errc::too_large, "handover: too many mapped windows");
   std::map<std::string, std::string> seen_local;
   for (const auto& [rid, local] : map->items()) {
-    if (!local.is_string() || !app_id(local.get<std::string>()))
+    if (!local.is_string() || !protocol::ipc::is_app_window_id(local.get<std::string>()))
       return make_error(Errc::bad_value, "handover: window " + rid.substr(0, 64) + " maps to no app id");
     if (!h.believed.count(rid))
       return make_error(Errc::bad_value, "handover: mapped window " + rid.substr(0, 64) + " is not in \"believed\"");

@@ -285,7 +285,7 @@ void SyncEngine::handle_remote_delta(const room::StateDelta& m, Effects& out) {
 void SyncEngine::notice_legacy_ids(const protocol::RoomState& state, Effects& out) {
   if (mixed_room_) return;
   for (const auto& [id, w] : state.windows) {
-    if (id.size() < 2 || id[0] != 'w' || id.find_first_not_of("0123456789", 1) != std::string::npos) continue;
+    if (!protocol::ipc::is_app_window_id(id)) continue;
     mixed_room_ = true;
     log(out, LogLevel::warn,
         "a member of this room runs the earlier bridge (window id '" + id +

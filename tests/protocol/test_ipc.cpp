@@ -740,3 +740,9 @@ RC_GTEST_PROP(ServerUrl, AnyBytesGiveAUsableUrlOrAnError, ()) {
   RC_ASSERT(std::stoi(r->port) >= 1 && std::stoi(r->port) <= 65535);
   RC_ASSERT(r->base_path.empty() || (r->base_path[0] == '/' && r->base_path.back() != '/'));
 }
+
+TEST(AppWindowId, IsTheAppsFormOnly) {
+  for (const char* id : {"w1", "w27", "w0", "w12345678901234567890"}) EXPECT_TRUE(ipc::is_app_window_id(id)) << id;
+  for (const char* id : {"", "w", "W1", "x1", "w1a", "w-1", "w 1", "b1.0:w1", "w123456789012345678901"})
+    EXPECT_FALSE(ipc::is_app_window_id(id)) << id;
+}

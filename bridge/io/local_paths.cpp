@@ -1,5 +1,6 @@
 #include "bridge/io/local_paths.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,7 +66,7 @@ protocol::Result<std::string> read_handover_file(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return std::string();
-    return make_error(Errc::bad_value, "handover file '" + path + "': " + std::strerror(errno));
+    return make_error(Errc::io_failed, "handover file '" + path + "': " + std::strerror(errno));
   }
   if (!S_ISREG(st.st_mode)) return make_error(Errc::bad_value, "handover file '" + path + "' is not a regular file");
   if (st.st_uid != ::geteuid())
@@ -76,21 +77,36 @@ protocol::Result<std::string> read_handover_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
-  if (!in) return make_error(Errc::bad_value, "handover file '" + path + "' cannot be read");
+  if (!in) return make_error(Errc::io_failed, "handover file '" + path + "' cannot be read");
   return text.str();
 }
 
 protocol::Result<void> write_handover_file(const std::string& path, std::string_view text) {
+  // The file sits beside the app's socket, often in /tmp: the temporary file
+  // is made anew (O_EXCL), never through a link someone planted there
+  // (O_NOFOLLOW), and is 0600 from its first byte. rename() replaces a link
+  // at `path` itself, not what it points to.
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return make_error(Errc::bad_value, "handover file '" + tmp + "' cannot be written: " + std::strerror(errno));
-    ::chmod(tmp.c_str(), 0600);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    if (!out.flush()) return make_error(Errc::bad_value, "handover file '" + tmp + "': write failed");
+  ::unlink(tmp.c_str());  // a stale one from a crash (or a planted link: unlink removes the link)
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error(Errc::io_failed, "handover file '" + tmp + "' cannot be created: " + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return make_error(Errc::io_failed, "handover file '" + tmp + "': write failed: " + why);
+    }
+    done += static_cast<std::size_t>(n);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    return make_error(Errc::bad_value, "handover file '" + path + "' cannot be replaced: " + std::strerror(errno));
+  if (::close(fd) != 0 || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return make_error(Errc::io_failed, "handover file '" + path + "' cannot be replaced: " + why);
+  }
   return {};
 }
 

@@ -128,6 +128,26 @@ TEST(HandoverFile, AFolderAnOversizedFileAndAnUnwritablePlaceAreErrors) {
   EXPECT_FALSE(bridge::write_handover_file((dir.path() / "no" / "such" / "folder").string(), "{}").ok());
 }
 
+// The file lives beside the app's socket, often in /tmp: a link planted at
+// its temporary name or at its own name is never written through.
+TEST(HandoverFile, APlantedLinkIsReplacedNotWrittenThrough) {
+  test::TempDir dir("wibwob-handover");
+  const std::string path = dir / "app.bridge.handover";
+  const std::string victim = dir / "victim";
+  std::ofstream(victim) << "precious";
+  fs::create_symlink(victim, path + ".tmp");
+  ASSERT_TRUE(bridge::write_handover_file(path, R"({"a":1})").ok());
+  fs::create_symlink(victim, dir / "other.handover");
+  ASSERT_TRUE(bridge::write_handover_file(dir / "other.handover", R"({"b":2})").ok());
+  std::ifstream in(victim);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, "precious");
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(path)));
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(dir / "other.handover")));
+  EXPECT_EQ(*bridge::read_handover_file(path), R"({"a":1})");
+  EXPECT_FALSE(fs::exists(fs::symlink_status(path + ".tmp")));
+}
+
 TEST(AppIdentity, ASocketFileNamesItsProcessAndANewSocketIsAnotherOne) {
   test::TempDir dir("wibwob-identity");
   const std::string path = dir / "app.sock";

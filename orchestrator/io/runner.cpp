@@ -8,6 +8,7 @@
 
 #include "bridge/ipc/ipc_client.hpp"
 #include "common/logging.hpp"
+#include "net/cancellation.hpp"
 #include "orchestrator/io/process.hpp"
 
 namespace wibwob::orchestrator {
@@ -82,20 +83,24 @@ void Runner::start_probe(const effect::Probe& p) {
   c.reply_timeout = probe_.reply;
   const std::size_t room = p.room;
   const std::uint64_t id = p.id;
-  // One probe per room at a time; Finished cancels the ones in flight.
-  // A probe that throws is a bug: the handler rethrows, io_context::run()
-  // throws, and wibwob-rooms exits non-zero with the message.
+  // One probe per room at a time; Finished cancels the ones in flight, and a
+  // cancelled probe ends at its checkpoint without reporting (until_cancelled
+  // makes that a normal end). Anything else a probe throws is a bug: the
+  // handler rethrows, io_context::run() throws, and wibwob-rooms exits
+  // non-zero with the message.
   asio::co_spawn(
-      io_,
-      [this, c, room, id]() -> asio::awaitable<void> {
-        auto outcome = co_await bridge::ipc_request(c, "cmd:get_state\n");
-        if (sup_.finished()) co_return;
-        ProbeReply reply{outcome.failure == bridge::IpcFailure::none, std::move(outcome.text)};
-        apply(sup_.on_probe_result(room, id, reply, now()));
-      },
+      io_, net::until_cancelled(probe(std::move(c), room, id)),
       asio::bind_cancellation_slot(probe_stop_[room].slot(), [](std::exception_ptr ex) {
         if (ex) std::rethrow_exception(ex);
       }));
+}
+
+// Parameters by value: they live in the coroutine's frame.
+asio::awaitable<void> Runner::probe(bridge::IpcClientConfig c, std::size_t room, std::uint64_t id) {
+  auto outcome = co_await bridge::ipc_request(c, "cmd:get_state\n");
+  co_await net::checkpoint();  // a reply that raced Finished is not reported
+  ProbeReply reply{outcome.failure == bridge::IpcFailure::none, std::move(outcome.text)};
+  apply(sup_.on_probe_result(room, id, reply, now()));
 }
 
 void Runner::send_signal(const effect::Signal& sig) {

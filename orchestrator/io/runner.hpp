@@ -15,11 +15,13 @@
 #include <map>
 #include <memory>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "bridge/ipc/ipc_client.hpp"
 #include "orchestrator/core/supervisor.hpp"
 
 namespace wibwob::orchestrator {
@@ -42,6 +44,7 @@ class Runner {
   // Spawns one child (its output to its log file, when the plan has a log dir).
   Effects start_child(const effect::Start& s);
   void start_probe(const effect::Probe& p);
+  boost::asio::awaitable<void> probe(bridge::IpcClientConfig c, std::size_t room, std::uint64_t id);
   void send_signal(const effect::Signal& sig);
   void finish();
   void on_child_signal();
